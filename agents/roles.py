@@ -1,0 +1,91 @@
+"""Roles are Django groups; this module says which permissions each role carries.
+
+`sync_role_groups` creates the groups and sets their permissions. It runs from the data
+migration that introduced roles and after every `migrate` (agents.apps), so a model added
+by a later issue is configurable by admins without another hand-written migration.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Admin")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    AGENT = "agent", _("Platform agent")
+    MERCHANT_AGENT = "merchant_agent", _("Merchant agent")
+    BUSINESS_STAFF = "business_staff", _("Business staff")
+
+
+# Roles that serve the whole platform, and so see every shop's data.
+PLATFORM_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.AGENT, Role.BUSINESS_STAFF})
+
+_CAP = "agents."
+ROLE_CAPABILITIES: dict[str, set[str]] = {
+    Role.ADMIN: {
+        "use_workbench",
+        "view_service_orders",
+        "view_tickets",
+        "view_monitoring",
+        "view_agents",
+        "view_reports",
+        "use_info_query",
+    },
+    Role.SUPERVISOR: {
+        "use_workbench",
+        "view_service_orders",
+        "view_tickets",
+        "view_monitoring",
+        "view_agents",
+        "view_reports",
+        "use_info_query",
+    },
+    Role.AGENT: {"use_workbench", "view_service_orders", "view_tickets", "use_info_query"},
+    Role.MERCHANT_AGENT: {"use_workbench", "view_service_orders", "view_tickets", "use_info_query"},
+    Role.BUSINESS_STAFF: {"view_tickets", "use_info_query"},
+}
+
+# Admins configure everything in Django admin: they get every model permission of these apps.
+ADMIN_MODEL_APPS = (
+    "agents",
+    "commerce",
+    "settings_app",
+    "workbench",
+    "service_orders",
+    "tickets",
+    "monitoring",
+    "authtoken",
+    "axes",
+)
+
+
+def sync_role_groups(apps: Any = None) -> None:
+    """Create the role groups and (re)set their permissions. Idempotent."""
+    if apps is None:
+        from django.apps import apps as global_apps
+
+        apps = global_apps
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+
+    capabilities = {
+        p.codename: p
+        for p in Permission.objects.filter(
+            content_type__app_label="agents", content_type__model="capability"
+        )
+    }
+    admin_model_perms = list(
+        Permission.objects.filter(content_type__app_label__in=ADMIN_MODEL_APPS).exclude(
+            content_type__model="capability"
+        )
+    )
+    for role, codenames in ROLE_CAPABILITIES.items():
+        group, _created = Group.objects.get_or_create(name=role)
+        perms = [capabilities[c] for c in sorted(codenames) if c in capabilities]
+        if role == Role.ADMIN:
+            perms += admin_model_perms
+        group.permissions.set(perms)

@@ -1,0 +1,100 @@
+"""Writes for people, shops, groups and seats."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agents.models import AgentProfile, GroupMembership, Shop, SkillGroup, User
+from agents.roles import Role
+from core.realtime import broadcast_on_commit
+
+SEAT_BOARD_GROUP = "seats.all"
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    password: str | None,
+    role: Role | str,
+    display_name: str = "",
+    email: str = "",
+    shops: Iterable[Shop] = (),
+    skill_groups: Iterable[SkillGroup] = (),
+    max_concurrent: int = 5,
+    language: str = "",
+) -> User:
+    """Create a back-office user with their role, shops, groups and seat in one step."""
+    role = Role(role)
+    shops = list(shops)
+    if role == Role.MERCHANT_AGENT and not shops:
+        raise ValidationError(_("A merchant agent must belong to at least one shop."))
+    user = User(
+        username=username,
+        email=email,
+        display_name=display_name,
+        language=language,
+        is_staff=role == Role.ADMIN,
+    )
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    user_set_role(user=user, role=role)
+    if shops:
+        user.shops.set(shops)
+    for group in skill_groups:
+        GroupMembership.objects.get_or_create(group=group, user=user)
+    AgentProfile.objects.create(user=user, max_concurrent=max_concurrent)
+    return user
+
+
+@transaction.atomic
+def user_set_role(*, user: User, role: Role | str) -> None:
+    """Replace the user's role group; admins get access to Django admin, others lose it."""
+    role = Role(role)
+    role_groups = Group.objects.filter(name__in=Role.values)
+    user.groups.remove(*role_groups)
+    user.groups.add(Group.objects.get(name=role.value))
+    is_staff = role == Role.ADMIN or user.is_superuser
+    if user.is_staff != is_staff:
+        user.is_staff = is_staff
+        user.save(update_fields=["is_staff"])
+    for attr in ("_kefu_role", "_kefu_scope"):
+        user.__dict__.pop(attr, None)
+
+
+def user_update_preferences(*, user: User, display_name: str, email: str, language: str) -> None:
+    """What every user may change about themselves: name shown, email, language."""
+    valid = {"", *(code for code, _name in settings.LANGUAGES)}
+    if language not in valid:
+        raise ValidationError({"language": _("Unknown language.")})
+    user.display_name = display_name
+    user.email = email
+    user.language = language
+    user.full_clean(exclude=["password", "username"])
+    user.save(update_fields=["display_name", "email", "language"])
+
+
+@transaction.atomic
+def agent_set_state(*, user: User, state: AgentProfile.State | str) -> AgentProfile:
+    """Put a seat online, away or offline, and ring the seat board's doorbell."""
+    if state not in AgentProfile.State.values:
+        raise ValidationError(_("Unknown state."))
+    profile, _created = AgentProfile.objects.select_for_update().get_or_create(user=user)
+    if profile.state != state:
+        profile.state = state
+        profile.state_changed_at = timezone.now()
+        profile.save(update_fields=["state", "state_changed_at"])
+        event = {"type": "seat.changed", "user_id": user.pk, "state": profile.state}
+        broadcast_on_commit(SEAT_BOARD_GROUP, event)
+    return profile

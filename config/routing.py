@@ -1,0 +1,5 @@
+"""Websocket URL patterns of every app, gathered in one list."""
+
+from monitoring.routing import websocket_urlpatterns as monitoring_ws
+
+websocket_urlpatterns = [*monitoring_ws]

@@ -1,0 +1,22 @@
+"""The test suite: fast hashing, in-memory email, deterministic task execution."""
+
+from .base import *
+
+DEBUG = False
+SECRET_KEY = SECRET_KEY or "test-secret-key-not-for-production"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0
+CELERY_TASK_ALWAYS_EAGER = True
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+# Static files come straight from the app and static/ folders (no collectstatic here).
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT = None  # type: ignore[assignment]
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+# Tests must not depend on (or pollute) a shared cache.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+AXES_FAILURE_LIMIT = 3
+# In-memory by default so parallel workers never hear each other's events; tests marked
+# `redis` switch to the real Redis layer with a prefix of their own.
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

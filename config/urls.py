@@ -1,0 +1,31 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from core import views as core_views
+
+admin.site.site_header = "Kefu"
+admin.site.site_title = "Kefu"
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("accounts/", include("agents.auth_urls")),
+    path("agents/", include("agents.urls")),
+    path("workbench/", include("workbench.urls")),
+    path("service-orders/", include("service_orders.urls")),
+    path("tickets/", include("tickets.urls")),
+    path("monitoring/", include("monitoring.urls")),
+    path("reports/", include("monitoring.report_urls")),
+    path("search/", include("workbench.search_urls")),
+    path("settings/", include("settings_app.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

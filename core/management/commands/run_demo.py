@@ -1,0 +1,56 @@
+"""`make demo`: migrate, seed, print the logins, and serve HTTP + websockets in one process.
+
+The embedded stack: SQLite, the in-memory channel layer, Celery tasks run eagerly, and
+the periodic jobs fired by core.beat from the same CELERY_BEAT_SCHEDULE that beat uses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from core.management.commands.seed_demo import DEMO_PASSWORD, USERS
+
+
+class Command(BaseCommand):
+    help = "Run the self-contained demo on 127.0.0.1:8000."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-serve", action="store_true", help="Prepare, print, exit.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("seed_demo", verbosity=0)
+        url = f"http://{options['host']}:{options['port']}/"
+        lines = [
+            "",
+            "Kefu demo is ready.",
+            f"  Open {url}",
+            f"  Every demo login uses the password: {DEMO_PASSWORD}",
+            "",
+            f"  {'username':<12} {'role':<16} name",
+        ]
+        lines += [f"  {u:<12} {role.value!s:<16} {display}" for u, display, role, *_ in USERS]
+        lines += ["", "  Django admin: " + url + "admin/  (as admin)", ""]
+        self.stdout.write("\n".join(lines))
+        if options["no_serve"]:
+            return
+
+        import uvicorn
+
+        from core.beat import InProcessBeat
+
+        if settings.KEFU_INPROCESS_BEAT or settings.CELERY_TASK_ALWAYS_EAGER:
+            InProcessBeat().start()
+        uvicorn.run(
+            "config.asgi:application",
+            host=options["host"],
+            port=options["port"],
+            lifespan="off",
+            log_level="info",
+        )

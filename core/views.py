@@ -1,0 +1,41 @@
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from core.sections import sections_for
+from core.tasks import HEARTBEAT_CACHE_KEY
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each person to the first section their role opens."""
+    sections = sections_for(request.user)
+    if not sections:
+        return render(request, "core/no_role.html", status=403)
+    return redirect(reverse(sections[0].url_name))
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness for load balancers and `make up`: database, cache and the scheduler's pulse."""
+    status = {"database": "ok", "cache": "ok", "scheduler_last_beat": None}
+    code = 200
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:
+        status["database"] = "unavailable"
+        code = 503
+    try:
+        cache.set("kefu:healthz", "1", 5)
+        status["scheduler_last_beat"] = cache.get(HEARTBEAT_CACHE_KEY)
+    except Exception:
+        status["cache"] = "unavailable"
+        code = 503
+    return JsonResponse(status, status=code)

@@ -1,0 +1,105 @@
+"""The seat board socket: who may listen, and that a seat change rings it after commit."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import channel_layers
+from channels.testing import WebsocketCommunicator
+from django.conf import settings as dj_settings
+from django.test import Client
+
+from agents.services import agent_set_state
+from config.asgi import application
+
+pytestmark = pytest.mark.django_db(transaction=True)
+PATH = "/ws/monitoring/seats/"
+
+
+def _headers(user=None, origin="http://127.0.0.1"):
+    headers = [(b"origin", origin.encode()), (b"host", b"127.0.0.1")]
+    if user is not None:
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[dj_settings.SESSION_COOKIE_NAME].value
+        headers.append((b"cookie", f"{dj_settings.SESSION_COOKIE_NAME}={cookie}".encode()))
+    return headers
+
+
+async def _connect(headers):
+    communicator = WebsocketCommunicator(application, PATH, headers=headers)
+    connected, code = await communicator.connect(timeout=5)
+    return communicator, connected, code
+
+
+def test_anonymous_is_closed_with_4401(db):
+    headers = _headers()
+
+    async def run():
+        _communicator, connected, code = await _connect(headers)
+        assert (connected, code) == (False, 4401)
+
+    async_to_sync(run)()
+
+
+def test_agent_without_monitoring_is_closed_with_4403(people):
+    agent, merchant = _headers(people["agent"]), _headers(people["merchant_a"])
+
+    async def run():
+        _communicator, connected, code = await _connect(agent)
+        assert (connected, code) == (False, 4403)
+        _communicator, connected, code = await _connect(merchant)
+        assert (connected, code) == (False, 4403)
+
+    async_to_sync(run)()
+
+
+def test_foreign_origin_is_refused(people):
+    headers = _headers(people["supervisor"], origin="https://evil.example")
+
+    async def run():
+        _communicator, connected, _code = await _connect(headers)
+        assert connected is False
+
+    async_to_sync(run)()
+
+
+def _ring_and_hear(people):
+    headers = _headers(people["supervisor"])
+
+    async def run():
+        communicator, connected, _code = await _connect(headers)
+        assert connected
+        await database_sync_to_async(agent_set_state)(user=people["agent"], state="online")
+        frame = await communicator.receive_json_from(timeout=5)
+        assert frame == {"type": "seat.changed", "user_id": people["agent"].pk, "state": "online"}
+        await communicator.send_json_to({"type": "anything"})
+        assert await communicator.receive_json_from(timeout=5) == {
+            "type": "error",
+            "code": "read_only",
+        }
+        await communicator.disconnect()
+
+    async_to_sync(run)()
+
+
+def test_supervisor_hears_a_seat_change(people):
+    _ring_and_hear(people)
+
+
+@pytest.mark.redis
+def test_supervisor_hears_a_seat_change_over_redis(people, settings):
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [settings.REDIS_URL], "prefix": f"t{uuid.uuid4().hex[:8]}"},
+        }
+    }
+    channel_layers.backends.clear()
+    try:
+        _ring_and_hear(people)
+    finally:
+        channel_layers.backends.clear()

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WorkbenchConfig(AppConfig):
+    """The agent console (操作台) and the info query."""
+
+    name = "workbench"
+    verbose_name = _("Workbench")
