@@ -24,7 +24,8 @@ class Role(models.TextChoices):
 # Roles that serve the whole platform, and so see every shop's data.
 PLATFORM_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.AGENT, Role.BUSINESS_STAFF})
 
-_CAP = "agents."
+# Roles that hold a seat (坐席) and take conversations; business staff only handle tickets.
+SEAT_ROLES = frozenset({Role.SUPERVISOR, Role.AGENT, Role.MERCHANT_AGENT})
 ROLE_CAPABILITIES: dict[str, set[str]] = {
     Role.ADMIN: {
         "use_workbench",

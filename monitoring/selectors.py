@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from agents.access import restrict
 from agents.models import AgentProfile, Shop, User
+from agents.roles import SEAT_ROLES
 from commerce.models import Customer, Order
 
 
@@ -27,8 +28,10 @@ class SeatRow:
 
 def seat_board_for(*, user: Any) -> list[SeatRow]:
     """Every seat the viewer may watch, online first, in two queries."""
-    profiles: QuerySet[AgentProfile] = AgentProfile.objects.select_related("user").filter(
-        user__is_active=True
+    profiles: QuerySet[AgentProfile] = (
+        AgentProfile.objects.select_related("user")
+        .filter(user__is_active=True, user__groups__name__in=SEAT_ROLES)
+        .distinct()
     )
     visible_users = restrict(User.objects.all(), user=user)
     profiles = profiles.filter(user__in=visible_users)

@@ -103,3 +103,11 @@ def test_supervisor_hears_a_seat_change_over_redis(people, settings):
         _ring_and_hear(people)
     finally:
         channel_layers.backends.clear()
+
+
+def test_board_lists_seats_of_chatting_roles_only(people):
+    from monitoring.selectors import seat_board_for
+
+    names = {row.user_id for row in seat_board_for(user=people["supervisor"])}
+    expected = {people[k].pk for k in ("supervisor", "agent", "merchant_a", "merchant_b")}
+    assert names == expected
