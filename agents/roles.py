@@ -26,8 +26,8 @@ PLATFORM_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.AGENT, Role.BUSINE
 
 # Roles that hold a seat (坐席) and take conversations; business staff only handle tickets.
 SEAT_ROLES = frozenset({Role.SUPERVISOR, Role.AGENT, Role.MERCHANT_AGENT})
-ROLE_CAPABILITIES: dict[str, set[str]] = {
-    Role.ADMIN: {
+ALL_CAPABILITIES = frozenset(
+    {
         "use_workbench",
         "view_service_orders",
         "view_tickets",
@@ -35,33 +35,34 @@ ROLE_CAPABILITIES: dict[str, set[str]] = {
         "view_agents",
         "view_reports",
         "use_info_query",
-    },
-    Role.SUPERVISOR: {
-        "use_workbench",
-        "view_service_orders",
-        "view_tickets",
-        "view_monitoring",
-        "view_agents",
-        "view_reports",
-        "use_info_query",
-    },
-    Role.AGENT: {"use_workbench", "view_service_orders", "view_tickets", "use_info_query"},
-    Role.MERCHANT_AGENT: {"use_workbench", "view_service_orders", "view_tickets", "use_info_query"},
-    Role.BUSINESS_STAFF: {"view_tickets", "use_info_query"},
+    }
+)
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    Role.ADMIN: ALL_CAPABILITIES,
+    Role.SUPERVISOR: ALL_CAPABILITIES,
+    Role.AGENT: frozenset(
+        {"use_workbench", "view_service_orders", "view_tickets", "use_info_query"}
+    ),
+    Role.MERCHANT_AGENT: frozenset(
+        {"use_workbench", "view_service_orders", "view_tickets", "use_info_query"}
+    ),
+    Role.BUSINESS_STAFF: frozenset({"view_tickets", "use_info_query"}),
 }
 
-# Admins configure everything in Django admin: they get every model permission of these apps.
-ADMIN_MODEL_APPS = (
-    "agents",
-    "commerce",
-    "settings_app",
-    "workbench",
-    "service_orders",
-    "tickets",
-    "monitoring",
-    "authtoken",
-    "axes",
-)
+# Admins configure everything in Django admin: every model permission of Kefu's own apps
+# (the project apps in INSTALLED_APPS) and of the third-party apps they manage.
+THIRD_PARTY_ADMIN_APPS = ("authtoken", "axes")
+
+
+def admin_model_apps() -> tuple[str, ...]:
+    from django.conf import settings
+
+    own = tuple(
+        app
+        for app in settings.INSTALLED_APPS
+        if "." not in app and (settings.BASE_DIR / app).is_dir()
+    )
+    return own + THIRD_PARTY_ADMIN_APPS
 
 
 def sync_role_groups(apps: Any = None) -> None:
@@ -80,7 +81,7 @@ def sync_role_groups(apps: Any = None) -> None:
         )
     }
     admin_model_perms = list(
-        Permission.objects.filter(content_type__app_label__in=ADMIN_MODEL_APPS).exclude(
+        Permission.objects.filter(content_type__app_label__in=admin_model_apps()).exclude(
             content_type__model="capability"
         )
     )
