@@ -1,0 +1,204 @@
+"""Admin for webhooks (endpoints, allow-list, delivery log), canned replies and the KB."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from settings_app.models import (
+    CannedReply,
+    KnowledgeArticle,
+    KnowledgeCategory,
+    KnowledgeQA,
+    WebhookAllowedHost,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from settings_app.services import webhook_delivery_retry_now, webhook_test_delivery_create
+from settings_app.webhook_events import event_choices
+
+# --- Webhooks ---------------------------------------------------------------------------
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    event_types = forms.MultipleChoiceField(
+        label=_("event types"),
+        choices=event_choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["name", "url", "shop", "event_types", "secret", "is_active"]
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = WebhookEndpointForm
+    list_display = ["name", "url", "shop", "subscribed", "is_active", "updated_at"]
+    list_filter = ["is_active", "shop"]
+    search_fields = ["name", "url"]
+    actions = ["send_test_event"]
+
+    @admin.display(description=_("events"))
+    def subscribed(self, obj: WebhookEndpoint) -> str:
+        return ", ".join(obj.event_types or []) or "—"
+
+    @admin.action(description=_("Send a test event"))
+    def send_test_event(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
+        for endpoint in queryset:
+            delivery = webhook_test_delivery_create(endpoint=endpoint)
+            delivery.refresh_from_db()
+            self.message_user(
+                request,
+                gettext("Test event to %(endpoint)s: %(status)s %(detail)s")
+                % {
+                    "endpoint": endpoint,
+                    "status": delivery.get_status_display(),
+                    "detail": delivery.last_error or "",
+                },
+                messages.SUCCESS
+                if delivery.status == WebhookDelivery.Status.SUCCEEDED
+                else messages.WARNING,
+            )
+
+
+@admin.register(WebhookAllowedHost)
+class WebhookAllowedHostAdmin(admin.ModelAdmin):
+    list_display = ["host", "note", "created_at"]
+    search_fields = ["host", "note"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """The delivery log: read-only, with "retry now" calling the same service as the sweep."""
+
+    list_display = [
+        "pk",
+        "created_at",
+        "endpoint",
+        "event_type",
+        "status",
+        "attempts",
+        "last_response_code",
+        "last_response_ms",
+        "next_attempt_at",
+    ]
+    list_filter = ["status", "event_type", "endpoint"]
+    search_fields = ["event_id", "endpoint__name"]
+    list_select_related = ["endpoint"]
+    date_hierarchy = "created_at"
+    actions = ["retry_now"]
+    fields = readonly_fields = (
+        "endpoint",
+        "event_type",
+        "event_id",
+        "event_shop_id",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_response_code",
+        "last_response_ms",
+        "last_error",
+        "pretty_payload",
+        "created_at",
+        "delivered_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("settings_app.change_webhookdelivery")
+
+    @admin.display(description=_("payload"))
+    def pretty_payload(self, obj: WebhookDelivery) -> str:
+        text = json.dumps(obj.payload, ensure_ascii=False, indent=2, sort_keys=True)
+        return format_html("<pre>{}</pre>", text)
+
+    @admin.action(description=_("Retry now"), permissions=["retry"])
+    def retry_now(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        for delivery in queryset.select_related("endpoint"):
+            try:
+                result = webhook_delivery_retry_now(delivery=delivery)
+            except ValidationError as exc:
+                self.message_user(request, f"#{delivery.pk}: {exc.messages[0]}", messages.WARNING)
+                continue
+            if result is None:
+                self.message_user(
+                    request,
+                    gettext("#%(pk)s is being sent by another worker.") % {"pk": delivery.pk},
+                    messages.WARNING,
+                )
+                continue
+            self.message_user(
+                request,
+                gettext("#%(pk)s: %(status)s %(detail)s")
+                % {
+                    "pk": result.pk,
+                    "status": result.get_status_display(),
+                    "detail": result.last_error or "",
+                },
+                messages.SUCCESS
+                if result.status == WebhookDelivery.Status.SUCCEEDED
+                else messages.WARNING,
+            )
+
+
+# --- Canned replies and knowledge base --------------------------------------------------
+
+
+@admin.register(CannedReply)
+class CannedReplyAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "shortcut",
+        "scope",
+        "owner",
+        "group",
+        "shop",
+        "usage_count",
+        "is_active",
+    ]
+    list_filter = ["scope", "is_active", "shop", "group"]
+    search_fields = ["title", "text", "shortcut"]
+    list_select_related = ["owner", "group", "group__shop", "shop"]
+    autocomplete_fields = ["owner", "group"]
+    readonly_fields = ["usage_count", "created_at", "updated_at"]
+
+
+@admin.register(KnowledgeCategory)
+class KnowledgeCategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "shop", "position"]
+    list_filter = ["shop"]
+    search_fields = ["name"]
+    list_select_related = ["shop"]
+
+
+@admin.register(KnowledgeArticle)
+class KnowledgeArticleAdmin(admin.ModelAdmin):
+    list_display = ["title", "category", "shop", "is_published", "updated_at"]
+    list_filter = ["is_published", "shop", "category"]
+    search_fields = ["title", "body"]
+    list_select_related = ["category", "category__shop", "shop"]
+
+
+@admin.register(KnowledgeQA)
+class KnowledgeQAAdmin(admin.ModelAdmin):
+    list_display = ["question", "keywords", "category", "shop", "is_active"]
+    list_filter = ["is_active", "shop", "category"]
+    search_fields = ["question", "answer", "keywords"]
+    list_select_related = ["category", "category__shop", "shop"]

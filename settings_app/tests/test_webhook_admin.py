@@ -1,0 +1,101 @@
+"""The webhook admin: endpoints with a test action, a read-only delivery log, retry now."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from settings_app.models import WebhookDelivery
+from settings_app.services import webhook_emit
+from settings_app.tests.factories import WebhookAllowedHostFactory, WebhookEndpointFactory
+from settings_app.tests.receiver import Received, receiver
+from tests.permissions import assert_matrix
+
+pytestmark = pytest.mark.django_db
+
+ADMIN_ONLY = {
+    "anonymous": 302,
+    "admin": 200,
+    "supervisor": 302,
+    "agent": 302,
+    "merchant_a": 302,
+    "merchant_b": 302,
+    "business": 302,
+}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "admin:settings_app_webhookendpoint_changelist",
+        "admin:settings_app_webhookendpoint_add",
+        "admin:settings_app_webhookdelivery_changelist",
+        "admin:settings_app_webhookallowedhost_changelist",
+        "admin:settings_app_cannedreply_changelist",
+        "admin:settings_app_cannedreply_add",
+        "admin:settings_app_knowledgeqa_changelist",
+        "admin:settings_app_knowledgearticle_changelist",
+        "admin:settings_app_knowledgecategory_changelist",
+    ],
+)
+def test_admin_pages_are_for_admins_only(client_for, name):
+    assert_matrix(client_for, reverse(name), ADMIN_ONLY)
+
+
+def test_send_test_event_action_reaches_the_receiver(
+    client_for, django_capture_on_commit_callbacks
+):
+    WebhookAllowedHostFactory.create(host="127.0.0.1")
+    with receiver() as r, django_capture_on_commit_callbacks(execute=True):
+        endpoint = WebhookEndpointFactory.create(url=r.url, event_types=[])
+        response = client_for("admin").post(
+            reverse("admin:settings_app_webhookendpoint_changelist"),
+            {"action": "send_test_event", "_selected_action": [endpoint.pk]},
+            follow=True,
+        )
+    assert response.status_code == 200
+    [got] = r.requests
+    assert got.headers["x-kefu-event"] == "webhook.test"
+    delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+    assert delivery.status == WebhookDelivery.Status.SUCCEEDED
+
+
+def test_delivery_log_lists_filters_and_shows_payload_and_error(client_for):
+    endpoint = WebhookEndpointFactory.create(url="http://10.0.0.9/hook")
+    [delivery] = webhook_emit(event_type="ticket.created", payload={"订单": "NW1"}, shop_id=None)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(last_error="blocked: private")
+    admin = client_for("admin")
+    url = reverse("admin:settings_app_webhookdelivery_changelist")
+    listing = admin.get(url, {"status__exact": "pending", "endpoint__id__exact": endpoint.pk})
+    assert listing.status_code == 200
+    assert reverse("admin:settings_app_webhookdelivery_change", args=[delivery.pk]) in (
+        listing.content.decode()
+    )
+    detail = admin.get(reverse("admin:settings_app_webhookdelivery_change", args=[delivery.pk]))
+    body = detail.content.decode()
+    assert detail.status_code == 200
+    assert "blocked: private" in body
+    assert "<pre>{\n  &quot;订单&quot;: &quot;NW1&quot;\n}</pre>" in body
+    assert 'name="_save"' not in body  # read-only
+
+
+def test_retry_now_action_calls_the_delivery_service(client_for):
+    WebhookAllowedHostFactory.create(host="127.0.0.1")
+    codes = iter([500, 200])
+
+    def flaky(_req: Received):
+        return next(codes), {}, b""
+
+    with receiver(flaky) as r:
+        WebhookEndpointFactory.create(url=r.url)
+        [delivery] = webhook_emit(event_type="ticket.created", payload={}, shop_id=None)
+        admin = client_for("admin")
+        url = reverse("admin:settings_app_webhookdelivery_changelist")
+        for _ in range(2):
+            admin.post(url, {"action": "retry_now", "_selected_action": [delivery.pk]})
+            delivery.refresh_from_db()
+        # A third click on a succeeded delivery sends nothing.
+        admin.post(url, {"action": "retry_now", "_selected_action": [delivery.pk]})
+    assert len(r.requests) == 2
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (WebhookDelivery.Status.SUCCEEDED, 2)
