@@ -35,6 +35,8 @@ READ_TIMEOUT = 10.0
 MAX_REDIRECTS = 3
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 RESPONSE_SNIPPET_BYTES = 1024
+# Certificate verification: the system/certifi bundle. Tests point it at their own CA file.
+VERIFY_TLS: bool | str = True
 
 Resolver = Callable[[str, int], list[str]]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -180,6 +182,7 @@ def _post_once(dest: Destination, body: bytes, headers: Mapping[str, str]) -> re
             timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
             allow_redirects=False,
             stream=True,
+            verify=VERIFY_TLS,
         )
     except requests.Timeout:
         raise DeliveryError(f"timed out calling {dest.host_header}") from None
