@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -25,13 +26,14 @@ from settings_app.models import (
 )
 from settings_app.services import webhook_delivery_retry_now, webhook_test_delivery_create
 from settings_app.webhook_events import event_choices
+from settings_app.webhook_http import BlockedDestination, DeliveryError, check_destination
 
 # --- Webhooks ---------------------------------------------------------------------------
 
 
 class WebhookEndpointForm(forms.ModelForm):
     event_types = forms.MultipleChoiceField(
-        label=_("event types"),
+        label=capfirst(_("event types")),
         choices=event_choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
@@ -40,6 +42,24 @@ class WebhookEndpointForm(forms.ModelForm):
     class Meta:
         model = WebhookEndpoint
         fields = ["name", "url", "shop", "event_types", "secret", "is_active"]
+
+    def clean_url(self) -> str:
+        # Tell the admin now rather than through a "gave up" in the delivery log. Name
+        # resolution failures are not an error here: DNS may simply not be set up yet.
+        url = self.cleaned_data["url"]
+        try:
+            check_destination(url)
+        except BlockedDestination as exc:
+            raise ValidationError(
+                gettext(
+                    "Kefu will not call this address: %(reason)s. Add the host under "
+                    "webhook allowed hosts if it really is meant to be reached."
+                )
+                % {"reason": exc}
+            ) from None
+        except DeliveryError:
+            pass
+        return url
 
 
 @admin.register(WebhookEndpoint)

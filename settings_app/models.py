@@ -189,7 +189,7 @@ class CannedReply(models.Model):
     class Scope(models.TextChoices):
         PERSONAL = "personal", _("Personal")
         GROUP = "group", _("Skill group")
-        SHARED = "shared", _("Shared (platform or shop)")
+        SHARED = "shared", _("Shared")
 
     title = models.CharField(_("title"), max_length=100)
     text = models.TextField(_("text"))

@@ -147,6 +147,24 @@ def check_destination(url: str, *, resolver: Resolver = system_resolve) -> Desti
     )
 
 
+def _root_cause(exc: BaseException) -> str:
+    """The innermost reason ("[Errno 111] Connection refused"), not urllib3's long wrapper."""
+    seen: set[int] = set()
+    current: BaseException = exc
+    while id(current) not in seen:
+        seen.add(id(current))
+        inner = getattr(current, "reason", None) or current.__cause__ or current.__context__
+        if not isinstance(inner, BaseException):
+            if current.args and isinstance(current.args[0], BaseException):
+                inner = current.args[0]
+            else:
+                break
+        current = inner
+    text = str(current)
+    # urllib3 prefixes "<connection object>: " to the OS error; keep the part that matters.
+    return text.split(": ", 1)[1] if text.startswith("HTTP") and ": " in text else text
+
+
 class PinnedHostAdapter(HTTPAdapter):
     """Connects to the IP in the URL but speaks TLS (SNI, certificate) for the real name."""
 
@@ -186,8 +204,10 @@ def _post_once(dest: Destination, body: bytes, headers: Mapping[str, str]) -> re
         )
     except requests.Timeout:
         raise DeliveryError(f"timed out calling {dest.host_header}") from None
+    except requests.ConnectionError as exc:
+        raise DeliveryError(f"cannot connect to {dest.host_header}: {_root_cause(exc)}") from None
     except requests.RequestException as exc:
-        raise DeliveryError(f"request to {dest.host_header} failed: {exc}") from None
+        raise DeliveryError(f"request to {dest.host_header} failed: {_root_cause(exc)}") from None
     finally:
         session.close()
 

@@ -99,3 +99,20 @@ def test_retry_now_action_calls_the_delivery_service(client_for):
     assert len(r.requests) == 2
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (WebhookDelivery.Status.SUCCEEDED, 2)
+
+
+def test_endpoint_form_refuses_a_private_url_unless_allow_listed(client_for):
+    admin = client_for("admin")
+    url = reverse("admin:settings_app_webhookendpoint_add")
+    data = {
+        "name": "Internal CRM",
+        "url": "http://10.1.2.3/hook",
+        "event_types": ["ticket.created"],
+        "secret": "whsec_x",
+        "is_active": "on",
+    }
+    response = admin.post(url, data)
+    assert response.status_code == 200
+    assert "will not call this address" in response.content.decode()
+    WebhookAllowedHostFactory.create(host="10.1.2.3")
+    assert admin.post(url, data).status_code == 302

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from settings_app import webhook_http
 from settings_app.tests.factories import WebhookAllowedHostFactory
 from settings_app.tests.receiver import Received, receiver
 from settings_app.webhook_http import (
@@ -185,3 +188,15 @@ def test_loopback_receiver_is_refused_without_the_allow_list():
     with receiver() as r, pytest.raises(BlockedDestination):
         post_json(r.url, body=BODY, headers=HEADERS)
     assert r.requests == []
+
+
+def test_a_slow_receiver_times_out(monkeypatch):
+    WebhookAllowedHostFactory.create(host="127.0.0.1")
+    monkeypatch.setattr(webhook_http, "READ_TIMEOUT", 0.3)
+
+    def slow(_req: Received):
+        time.sleep(1.0)
+        return 200, {}, b""
+
+    with receiver(slow) as r, pytest.raises(DeliveryError, match="timed out"):
+        post_json(r.url, body=BODY, headers=HEADERS)
