@@ -159,3 +159,12 @@ def knowledge_suggestions_for(
         base = found[ranked_key]
         results.append(Suggestion(base.kind, base.id, base.title, base.text, score))
     return results
+
+
+def canned_reply_personal_get_for(*, user: Any, pk: int) -> CannedReply:
+    """One of the user's own personal replies (404 for anything else, even if visible)."""
+    qs = CannedReply.objects.filter(scope=CannedReply.Scope.PERSONAL, owner=user)
+    try:
+        return qs.get(pk=pk)
+    except CannedReply.DoesNotExist:
+        raise Http404 from None

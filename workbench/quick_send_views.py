@@ -6,19 +6,44 @@ Thin views: parse, call a settings_app selector or service, answer JSON. The wor
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from core.sections import section_view
 from core.types import AuthedRequest
+from settings_app.forms import PersonalCannedReplyForm
+from settings_app.models import CannedReply
 from settings_app.selectors import (
     canned_replies_for,
     canned_reply_get_for,
+    canned_reply_personal_get_for,
     knowledge_suggestions_for,
 )
-from settings_app.services import canned_reply_used
+from settings_app.services import (
+    canned_reply_create_personal,
+    canned_reply_delete_personal,
+    canned_reply_update_personal,
+    canned_reply_used,
+)
 
 MAX_SUGGESTIONS = 10
+
+
+def _reply_json(reply: CannedReply) -> dict[str, object]:
+    return {
+        "id": reply.pk,
+        "title": reply.title,
+        "text": reply.text,
+        "shortcut": reply.shortcut,
+        "scope": reply.scope,
+        "group": reply.group.name if reply.group_id and reply.group else None,
+        "usage_count": reply.usage_count,
+    }
+
+
+def _errors(errors: dict[str, list[str]]) -> JsonResponse:
+    return JsonResponse({"errors": errors}, status=400)
 
 
 @require_GET
@@ -26,22 +51,45 @@ MAX_SUGGESTIONS = 10
 def canned(request: AuthedRequest) -> JsonResponse:
     """GET ?q= : the agent's canned replies; "/ref" matches shortcuts by prefix."""
     replies = canned_replies_for(user=request.user, query=request.GET.get("q", ""))
-    return JsonResponse(
-        {
-            "results": [
-                {
-                    "id": r.pk,
-                    "title": r.title,
-                    "text": r.text,
-                    "shortcut": r.shortcut,
-                    "scope": r.scope,
-                    "group": r.group.name if r.group_id and r.group else None,
-                    "usage_count": r.usage_count,
-                }
-                for r in replies
-            ]
-        }
-    )
+    return JsonResponse({"results": [_reply_json(r) for r in replies]})
+
+
+@require_POST
+@section_view("workbench")
+def canned_create(request: AuthedRequest) -> JsonResponse:
+    """POST title, text, shortcut: save a personal canned reply."""
+    form = PersonalCannedReplyForm(request.POST)
+    if not form.is_valid():
+        return _errors({k: [str(m) for m in v] for k, v in form.errors.items()})
+    try:
+        reply = canned_reply_create_personal(owner=request.user, **form.cleaned_data)
+    except ValidationError as exc:
+        return _errors(exc.message_dict)
+    return JsonResponse(_reply_json(reply), status=201)
+
+
+@require_POST
+@section_view("workbench")
+def canned_edit(request: AuthedRequest, pk: int) -> JsonResponse:
+    """POST title, text, shortcut: change one of your personal replies."""
+    reply = canned_reply_personal_get_for(user=request.user, pk=pk)
+    form = PersonalCannedReplyForm(request.POST)
+    if not form.is_valid():
+        return _errors({k: [str(m) for m in v] for k, v in form.errors.items()})
+    try:
+        reply = canned_reply_update_personal(reply=reply, user=request.user, **form.cleaned_data)
+    except ValidationError as exc:
+        return _errors(exc.message_dict)
+    return JsonResponse(_reply_json(reply))
+
+
+@require_POST
+@section_view("workbench")
+def canned_delete(request: AuthedRequest, pk: int) -> JsonResponse:
+    """POST: delete one of your personal replies."""
+    reply = canned_reply_personal_get_for(user=request.user, pk=pk)
+    canned_reply_delete_personal(reply=reply, user=request.user)
+    return JsonResponse({"id": pk, "deleted": True})
 
 
 @require_POST

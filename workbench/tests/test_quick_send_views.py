@@ -104,3 +104,67 @@ def test_canned_list_query_count_does_not_grow(client_for, django_assert_max_num
     client.get(reverse("quick_send:canned"))  # warm the session/user caches
     with django_assert_max_num_queries(8):
         assert len(results(client.get(reverse("quick_send:canned")))) == 30
+
+
+# --- personal canned replies --------------------------------------------------------------
+
+
+def test_create_personal_reply_matrix(client_for):
+    url = reverse("quick_send:canned_create")
+    data = {"title": "Sign-off", "text": "Thanks, bye!", "shortcut": "/bye"}
+    assert_matrix(
+        client_for,
+        url,
+        {**WORKBENCH, "admin": 201, "supervisor": 201, "agent": 201, "merchant_a": 201,
+         "merchant_b": 201},
+        method="post",
+        data=data,
+    )  # fmt: skip
+    assert CannedReply.objects.filter(scope="personal", title="Sign-off").count() == 5
+
+
+def test_personal_reply_is_only_its_owners(client_for, people):
+    created = client_for("merchant_a").post(
+        reverse("quick_send:canned_create"), {"title": "Mine", "text": "我的常用语"}
+    )
+    assert created.status_code == 201
+    pk = created.json()["id"]
+    canned_url = reverse("quick_send:canned")
+    assert [r["title"] for r in results(client_for("merchant_a").get(canned_url))] == ["Mine"]
+    assert results(client_for("merchant_b").get(canned_url)) == []
+    assert results(client_for("agent").get(canned_url)) == []
+    for who in ("merchant_b", "agent", "admin"):
+        edit = client_for(who).post(
+            reverse("quick_send:canned_edit", args=[pk]), {"title": "x", "text": "x"}
+        )
+        delete = client_for(who).post(reverse("quick_send:canned_delete", args=[pk]))
+        assert (edit.status_code, delete.status_code) == (404, 404), who
+    edited = client_for("merchant_a").post(
+        reverse("quick_send:canned_edit", args=[pk]),
+        {"title": "Mine v2", "text": "新的内容", "shortcut": "/mine"},
+    )
+    assert edited.json()["shortcut"] == "/mine"
+    assert client_for("merchant_a").post(reverse("quick_send:canned_delete", args=[pk])).json() == {
+        "id": pk,
+        "deleted": True,
+    }
+    assert not CannedReply.objects.filter(pk=pk).exists()
+
+
+def test_team_replies_cannot_be_edited_through_the_personal_endpoints(client_for):
+    shared = CannedReplyFactory.create(scope="shared", title="Greeting")
+    response = client_for("agent").post(
+        reverse("quick_send:canned_edit", args=[shared.pk]), {"title": "Hacked", "text": "x"}
+    )
+    assert response.status_code == 404
+    shared.refresh_from_db()
+    assert shared.title == "Greeting"
+
+
+def test_bad_input_gets_field_errors_and_saves_nothing(client_for):
+    response = client_for("agent").post(
+        reverse("quick_send:canned_create"), {"title": "", "text": "x", "shortcut": "refund"}
+    )
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"title", "shortcut"}
+    assert not CannedReply.objects.exists()
