@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Q, QuerySet, Value, When
 from django.http import Http404
 
 from agents.access import can_see_shop, get_for, restrict
@@ -22,7 +22,7 @@ MAX_QUERY_LENGTH = 100
 MAX_CANNED_RESULTS = 50
 MAX_TEXT_LENGTH = 1000
 # Candidates scored in Python per kind; the database pre-filters by shared terms.
-MAX_CANDIDATES = 300
+MAX_CANDIDATES = 100
 
 
 def _user_group_ids(user: Any) -> list[int]:
@@ -90,19 +90,18 @@ class Suggestion:
         }
 
 
-def _knowledge_scope(qs: QuerySet[Any], *, user: Any, shop_id: int | None) -> QuerySet[Any]:
-    """Restrict to the user, then to the platform base plus the conversation's shop.
+def _knowledge_shops_q(*, user: Any, shop_id: int | None) -> Q:
+    """The platform base plus the conversation's shop (a shop the user may not see: 404).
 
     Without a shop, a merchant agent gets their shops' entries and platform staff the
-    platform's. A shop the user may not see is a 404.
+    platform's. restrict() is applied on top, so this can only narrow.
     """
-    qs = restrict(qs, user=user)
     if shop_id is not None:
         if not can_see_shop(user, shop_id):
             raise Http404
-        return qs.filter(Q(shop__isnull=True) | Q(shop_id=shop_id))
+        return Q(shop__isnull=True) | Q(shop_id=shop_id)
     own_shop_ids = list(user.shops.values_list("pk", flat=True))
-    return qs.filter(Q(shop__isnull=True) | Q(shop_id__in=own_shop_ids))
+    return Q(shop__isnull=True) | Q(shop_id__in=own_shop_ids)
 
 
 def _term_filter(fields: tuple[str, ...], terms: list[str]) -> Q:
@@ -111,6 +110,20 @@ def _term_filter(fields: tuple[str, ...], terms: list[str]) -> Q:
         for name in fields:
             condition |= Q(**{f"{name}__icontains": term})
     return condition
+
+
+def _rough_score(weighted_fields: tuple[tuple[str, int], ...], terms: list[str]) -> Any:
+    """A database-side first ranking (weighted count of fields containing each term), so
+    the candidates cut off at MAX_CANDIDATES are the likeliest, not the first by title."""
+    parts = [
+        Case(When(**{f"{name}__icontains": term}, then=Value(weight)), default=Value(0))
+        for term in terms
+        for name, weight in weighted_fields
+    ]
+    total: Any = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total
 
 
 def knowledge_suggestions_for(
@@ -123,11 +136,21 @@ def knowledge_suggestions_for(
     # The longest terms are the most specific; a handful keeps the pre-filter query small.
     terms = sorted(set(query_tokens), key=len, reverse=True)[:12]
 
-    qas = _knowledge_scope(KnowledgeQA.objects.filter(is_active=True), user=user, shop_id=shop_id)
-    qas = qas.filter(_term_filter(("question", "answer", "keywords"), terms))
-    articles = _knowledge_scope(
-        KnowledgeArticle.objects.filter(is_published=True), user=user, shop_id=shop_id
-    ).filter(_term_filter(("title", "body"), terms))
+    shops_q = _knowledge_shops_q(user=user, shop_id=shop_id)
+    qa_fields = (("keywords", 3), ("question", 2), ("answer", 1))
+    qas = (
+        restrict(KnowledgeQA.objects.filter(shops_q, is_active=True), user=user)
+        .filter(_term_filter(tuple(f for f, _w in qa_fields), terms))
+        .annotate(rough=_rough_score(qa_fields, terms))
+        .order_by("-rough", "pk")
+    )
+    article_fields = (("title", 2), ("body", 1))
+    articles = (
+        restrict(KnowledgeArticle.objects.filter(shops_q, is_published=True), user=user)
+        .filter(_term_filter(tuple(f for f, _w in article_fields), terms))
+        .annotate(rough=_rough_score(article_fields, terms))
+        .order_by("-rough", "pk")
+    )
 
     documents: list[Document] = []
     found: dict[object, Suggestion] = {}

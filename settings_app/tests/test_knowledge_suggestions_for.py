@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.http import Http404
 
+from settings_app import selectors
 from settings_app.selectors import knowledge_suggestions_for
 from settings_app.tests.factories import KnowledgeArticleFactory, KnowledgeQAFactory
 from settings_app.text_match import tokenize
@@ -106,3 +107,25 @@ def test_platform_agent_gets_a_shops_entries_when_the_conversation_is_about_it(p
     with_shop = top(people["agent"], "退货地址", limit=10, shop_id=shop_a.pk)
     assert with_shop[0] == ("qa", "A店退货地址")
     assert ("qa", "B店退货地址") not in with_shop
+
+
+def test_the_best_match_survives_the_candidate_cut_off(people, monkeypatch):
+    """Many weak matches must not crowd the strong one out of the scored candidates."""
+    monkeypatch.setattr(selectors, "MAX_CANDIDATES", 5)
+    for n in range(20):
+        # Sorted before the real one by question; each mentions 退货 only in the answer.
+        KnowledgeQAFactory.create(question=f"A 问题 {n:02d}", answer="偶尔提到退货。")
+    KnowledgeQAFactory.create(
+        question="退货政策是什么？", answer="7天无理由退货。", keywords="退货"
+    )
+    assert top(people["agent"], "我想退货怎么办")[0] == ("qa", "退货政策是什么？")
+
+
+def test_knowledge_suggestions_use_a_fixed_number_of_queries(people, django_assert_max_num_queries):
+    for n in range(40):
+        KnowledgeQAFactory.create(question=f"退货问题 {n}", answer="退货", keywords="退货")
+        KnowledgeArticleFactory.create(title=f"退货指南 {n}", body="退货")
+    user = people["agent"]
+    knowledge_suggestions_for(user=user, text="退货")  # warm the user's caches
+    with django_assert_max_num_queries(3):
+        assert len(knowledge_suggestions_for(user=user, text="我想退货", limit=3)) == 3
