@@ -228,6 +228,15 @@ def webhook_delivery_retry_now(
     return webhook_delivery_attempt(delivery_id=delivery.pk, resolver=resolver)
 
 
+def webhook_deliveries_purge(*, older_than: timedelta | None = None) -> int:
+    """Delete finished deliveries older than the retention period; open ones are kept."""
+    keep = older_than or timedelta(days=settings.KEFU_WEBHOOK_LOG_RETENTION_DAYS)
+    deleted, _by_model = WebhookDelivery.objects.filter(
+        status__in=[Status.SUCCEEDED, Status.GAVE_UP], updated_at__lt=timezone.now() - keep
+    ).delete()
+    return deleted
+
+
 @transaction.atomic
 def webhook_test_delivery_create(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
     """A `webhook.test` event for one endpoint, whatever it subscribes to, sent on commit."""

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from settings_app.services import webhook_deliveries_due, webhook_delivery_attempt
+from settings_app.services import (
+    webhook_deliveries_due,
+    webhook_deliveries_purge,
+    webhook_delivery_attempt,
+)
 
 
 @shared_task(name="settings_app.tasks.webhook_deliver")
@@ -21,3 +25,9 @@ def webhook_deliver_due() -> int:
     for delivery_id in due:
         webhook_deliver.delay(delivery_id)
     return len(due)
+
+
+@shared_task(name="settings_app.tasks.webhook_purge_log")
+def webhook_purge_log() -> int:
+    """Periodic: keep the delivery log to the retention period."""
+    return webhook_deliveries_purge()

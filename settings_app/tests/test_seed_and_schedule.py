@@ -34,7 +34,8 @@ def test_seed_demo_quick_send_is_idempotent_and_scoped():
     )
 
 
-def test_retry_sweep_is_in_the_beat_schedule_and_registered():
-    entry = settings.CELERY_BEAT_SCHEDULE["webhooks-deliver-due"]
+@pytest.mark.parametrize("name", ["webhooks-deliver-due", "webhooks-purge-log"])
+def test_webhook_jobs_are_in_the_beat_schedule_and_registered(name):
+    entry = settings.CELERY_BEAT_SCHEDULE[name]
     celery_app.loader.import_default_modules()
     assert entry["task"] in celery_app.tasks

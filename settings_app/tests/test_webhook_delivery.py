@@ -22,7 +22,7 @@ from settings_app.services import (
     webhook_delivery_retry_now,
     webhook_emit,
 )
-from settings_app.tasks import webhook_deliver, webhook_deliver_due
+from settings_app.tasks import webhook_deliver, webhook_deliver_due, webhook_purge_log
 from settings_app.tests.factories import WebhookAllowedHostFactory, WebhookEndpointFactory
 from settings_app.tests.receiver import Received, receiver
 from settings_app.webhook_signing import SignatureError, sign, verify
@@ -297,3 +297,21 @@ def test_concurrent_workers_send_a_delivery_once():
     assert sum(1 for o in outcomes if o is not None) == 1
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (Status.SUCCEEDED, 1)
+
+
+@pytest.mark.django_db
+def test_purge_deletes_only_old_finished_deliveries():
+    endpoint = WebhookEndpointFactory.create()
+    old = timezone.now() - timedelta(days=31)
+    rows = {
+        status: WebhookDelivery.objects.create(endpoint=endpoint, event_type="ticket.created",
+                                               status=status)
+        for status in (Status.SUCCEEDED, Status.GAVE_UP, Status.FAILED, Status.PENDING)
+    }  # fmt: skip
+    WebhookDelivery.objects.update(updated_at=old)
+    recent = WebhookDelivery.objects.create(
+        endpoint=endpoint, event_type="ticket.created", status=Status.SUCCEEDED
+    )
+    assert webhook_purge_log() == 2
+    left = set(WebhookDelivery.objects.values_list("pk", flat=True))
+    assert left == {rows[Status.FAILED].pk, rows[Status.PENDING].pk, recent.pk}
