@@ -41,7 +41,7 @@ class WebhookEndpointForm(forms.ModelForm):
 
     class Meta:
         model = WebhookEndpoint
-        fields = ["name", "url", "shop", "event_types", "secret", "is_active"]
+        fields = ["name", "url", "shop", "event_types", "secret", "previous_secret", "is_active"]
 
     def clean_url(self) -> str:
         # Tell the admin now rather than through a "gave up" in the delivery log. Name

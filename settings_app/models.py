@@ -72,6 +72,15 @@ class WebhookEndpoint(models.Model):
         default=new_webhook_secret,
         help_text=_("Shared with the receiver, who checks X-Kefu-Signature with it."),
     )
+    previous_secret = models.CharField(
+        _("previous signing secret"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "While rotating: requests carry a signature with each secret. Clear it once the "
+            "receiver uses the new one."
+        ),
+    )
     event_types = models.JSONField(
         _("event types"),
         default=list,

@@ -158,7 +158,12 @@ def webhook_delivery_attempt(
         "X-Kefu-Delivery": str(delivery.pk),
         "X-Kefu-Event-Id": str(delivery.event_id),
         "X-Kefu-Timestamp": str(timestamp),
-        "X-Kefu-Signature": sign(secret=endpoint.secret, timestamp=timestamp, body=body),
+        "X-Kefu-Signature": sign(
+            secret=endpoint.secret,
+            timestamp=timestamp,
+            body=body,
+            previous_secret=endpoint.previous_secret,
+        ),
     }
     started = time.monotonic()
     code: int | None = None

@@ -23,8 +23,12 @@ def compute_mac(*, secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
-def sign(*, secret: str, timestamp: int, body: bytes) -> str:
-    return f"t={timestamp},v1={compute_mac(secret=secret, timestamp=timestamp, body=body)}"
+def sign(*, secret: str, timestamp: int, body: bytes, previous_secret: str = "") -> str:
+    """The header value; during a secret rotation it carries one v1 per secret."""
+    parts = [f"t={timestamp}", f"v1={compute_mac(secret=secret, timestamp=timestamp, body=body)}"]
+    if previous_secret:
+        parts.append(f"v1={compute_mac(secret=previous_secret, timestamp=timestamp, body=body)}")
+    return ",".join(parts)
 
 
 def verify(

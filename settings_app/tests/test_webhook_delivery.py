@@ -315,3 +315,12 @@ def test_purge_deletes_only_old_finished_deliveries():
     assert webhook_purge_log() == 2
     left = set(WebhookDelivery.objects.values_list("pk", flat=True))
     assert left == {rows[Status.FAILED].pk, rows[Status.PENDING].pk, recent.pk}
+
+
+def test_during_rotation_both_secrets_verify():
+    body = b'{"id":"1"}'
+    header = sign(secret="new", timestamp=1000, body=body, previous_secret="old")
+    assert verify(secret="new", header=header, body=body, now=1000) == 1000
+    assert verify(secret="old", header=header, body=body, now=1000) == 1000
+    with pytest.raises(SignatureError):
+        verify(secret="other", header=header, body=body, now=1000)
