@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import time
 import uuid
@@ -29,6 +30,8 @@ from settings_app.webhook_http import (
     system_resolve,
 )
 from settings_app.webhook_signing import sign
+
+logger = logging.getLogger(__name__)
 
 # How long one worker owns an attempt. Longer than the worst case of one attempt:
 # (3 s connect + 10 s read) x (1 + 3 redirects), plus name resolution.
@@ -176,6 +179,11 @@ def webhook_delivery_attempt(
         error, permanent = f"blocked: {exc}", True
     except DeliveryError as exc:
         error = str(exc)
+    except Exception as exc:
+        # A bug or an odd answer must not leave the delivery leased with no trace: record
+        # it and retry like any other failure.
+        logger.exception("webhook delivery %s failed unexpectedly", delivery_id)
+        error = f"unexpected error: {exc.__class__.__name__}: {exc}"
     elapsed_ms = int((time.monotonic() - started) * 1000)
 
     fields: dict[str, Any] = {

@@ -113,7 +113,10 @@ class Destination:
 
 def check_destination(url: str, *, resolver: Resolver = system_resolve) -> Destination:
     """Resolve and vet one URL; raise BlockedDestination or DeliveryError."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise BlockedDestination("the URL cannot be parsed") from None
     scheme = parts.scheme.lower()
     if scheme not in {"http", "https"}:
         raise BlockedDestination(f"scheme {scheme or '(none)'!r} is not allowed")
@@ -208,6 +211,10 @@ def _post_once(dest: Destination, body: bytes, headers: Mapping[str, str]) -> re
         raise DeliveryError(f"cannot connect to {dest.host_header}: {_root_cause(exc)}") from None
     except requests.RequestException as exc:
         raise DeliveryError(f"request to {dest.host_header} failed: {_root_cause(exc)}") from None
+    except ValueError as exc:
+        # requests parses a redirect's Location even with allow_redirects=False (to prepare
+        # response.next); a malformed one surfaces here. Nothing is followed.
+        raise DeliveryError(f"unusable answer from {dest.host_header}: {exc}") from None
     finally:
         session.close()
 
@@ -233,7 +240,10 @@ def post_json(
             if response.status_code in REDIRECT_CODES and location:
                 if hop == MAX_REDIRECTS:
                     raise DeliveryError(f"more than {MAX_REDIRECTS} redirects")
-                current = urljoin(current, location)
+                try:
+                    current = urljoin(current, location)
+                except ValueError:
+                    raise BlockedDestination("the redirect location cannot be parsed") from None
                 continue
             try:
                 raw = response.raw.read(RESPONSE_SNIPPET_BYTES, decode_content=True) or b""

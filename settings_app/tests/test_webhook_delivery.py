@@ -15,6 +15,7 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
+from settings_app import services
 from settings_app.models import WebhookDelivery
 from settings_app.services import (
     webhook_backoff_seconds,
@@ -324,3 +325,18 @@ def test_during_rotation_both_secrets_verify():
     assert verify(secret="old", header=header, body=body, now=1000) == 1000
     with pytest.raises(SignatureError):
         verify(secret="other", header=header, body=body, now=1000)
+
+
+@pytest.mark.django_db
+def test_an_unexpected_error_is_recorded_and_retried(monkeypatch):
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(services, "post_json", explode)
+    WebhookEndpointFactory.create()
+    [delivery] = webhook_emit(event_type="ticket.created", payload={}, shop_id=None)
+    result = webhook_delivery_attempt(delivery_id=delivery.pk)
+    assert result is not None
+    assert result.status == Status.FAILED
+    assert result.locked_until is None
+    assert "RuntimeError: boom" in result.last_error

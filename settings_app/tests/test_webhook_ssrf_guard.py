@@ -200,3 +200,14 @@ def test_a_slow_receiver_times_out(monkeypatch):
 
     with receiver(slow) as r, pytest.raises(DeliveryError, match="timed out"):
         post_json(r.url, body=BODY, headers=HEADERS)
+
+
+def test_an_unparseable_redirect_location_is_refused():
+    WebhookAllowedHostFactory.create(host="127.0.0.1")
+
+    def broken(_req: Received):
+        return 302, {"Location": "http://[::1/oops"}, b""
+
+    with receiver(broken) as r, pytest.raises(DeliveryError, match="Invalid IPv6"):
+        post_json(r.url, body=BODY, headers=HEADERS)
+    assert len(r.requests) == 1
