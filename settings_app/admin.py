@@ -15,6 +15,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from agents.models import SkillGroup
 from settings_app.models import (
     CannedReply,
     KnowledgeArticle,
@@ -27,6 +28,25 @@ from settings_app.models import (
 from settings_app.services import webhook_delivery_retry_now, webhook_test_delivery_create
 from settings_app.webhook_events import event_choices
 from settings_app.webhook_http import BlockedDestination, DeliveryError, check_destination
+
+
+def related_filter(field: str, model: Any, title: Any) -> type[admin.SimpleListFilter]:
+    """A list filter over a related model whose __str__ shows its shop, in one query
+    (Django's related filter would load each row's shop separately)."""
+
+    class Filter(admin.SimpleListFilter):
+        parameter_name = f"{field}_id"
+
+        def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[Any, str]]:
+            return [(obj.pk, str(obj)) for obj in model.objects.select_related("shop")]
+
+        def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+            value = self.value()
+            return queryset.filter(**{f"{field}_id": value}) if value else queryset
+
+    Filter.title = title
+    return Filter
+
 
 # --- Webhooks ---------------------------------------------------------------------------
 
@@ -67,6 +87,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     form = WebhookEndpointForm
     list_display = ["name", "url", "shop", "subscribed", "is_active", "updated_at"]
     list_filter = ["is_active", "shop"]
+    list_select_related = ["shop"]
     search_fields = ["name", "url"]
     actions = ["send_test_event"]
 
@@ -193,7 +214,12 @@ class CannedReplyAdmin(admin.ModelAdmin):
         "usage_count",
         "is_active",
     ]
-    list_filter = ["scope", "is_active", "shop", "group"]
+    list_filter = [
+        "scope",
+        "is_active",
+        "shop",
+        related_filter("group", SkillGroup, _("skill group")),
+    ]
     search_fields = ["title", "text", "shortcut"]
     list_select_related = ["owner", "group", "group__shop", "shop"]
     autocomplete_fields = ["owner", "group"]
@@ -211,7 +237,11 @@ class KnowledgeCategoryAdmin(admin.ModelAdmin):
 @admin.register(KnowledgeArticle)
 class KnowledgeArticleAdmin(admin.ModelAdmin):
     list_display = ["title", "category", "shop", "is_published", "updated_at"]
-    list_filter = ["is_published", "shop", "category"]
+    list_filter = [
+        "is_published",
+        "shop",
+        related_filter("category", KnowledgeCategory, _("category")),
+    ]
     search_fields = ["title", "body"]
     list_select_related = ["category", "category__shop", "shop"]
 
@@ -219,6 +249,10 @@ class KnowledgeArticleAdmin(admin.ModelAdmin):
 @admin.register(KnowledgeQA)
 class KnowledgeQAAdmin(admin.ModelAdmin):
     list_display = ["question", "keywords", "category", "shop", "is_active"]
-    list_filter = ["is_active", "shop", "category"]
+    list_filter = [
+        "is_active",
+        "shop",
+        related_filter("category", KnowledgeCategory, _("category")),
+    ]
     search_fields = ["question", "answer", "keywords"]
     list_select_related = ["category", "category__shop", "shop"]

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from settings_app.models import WebhookDelivery
+from agents.tests.factories import SkillGroupFactory
+from settings_app.models import KnowledgeCategory, WebhookDelivery
 from settings_app.services import webhook_emit
-from settings_app.tests.factories import WebhookAllowedHostFactory, WebhookEndpointFactory
+from settings_app.tests.factories import (
+    CannedReplyFactory,
+    KnowledgeArticleFactory,
+    KnowledgeQAFactory,
+    WebhookAllowedHostFactory,
+    WebhookEndpointFactory,
+)
 from settings_app.tests.receiver import Received, receiver
 from tests.permissions import assert_matrix
 
@@ -116,3 +125,52 @@ def test_endpoint_form_refuses_a_private_url_unless_allow_listed(client_for):
     assert "will not call this address" in response.content.decode()
     WebhookAllowedHostFactory.create(host="10.1.2.3")
     assert admin.post(url, data).status_code == 302
+
+
+def _queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def _add_rows(shop) -> None:
+    group = SkillGroupFactory.create(shop=shop)
+    endpoint = WebhookEndpointFactory.create(shop=shop)
+    WebhookDelivery.objects.create(endpoint=endpoint, event_type="ticket.created")
+    CannedReplyFactory.create(scope="group", group=group, shop=shop)
+    category = KnowledgeCategory.objects.create(name=f"C{endpoint.pk}", shop=shop)
+    KnowledgeQAFactory.create(category=category, shop=shop)
+    KnowledgeArticleFactory.create(category=category, shop=shop)
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["webhookdelivery", "webhookendpoint", "cannedreply", "knowledgeqa", "knowledgearticle"],
+)
+def test_admin_lists_do_not_grow_with_rows(client_for, shop_a, model):
+    client = client_for("admin")
+    url = reverse(f"admin:settings_app_{model}_changelist")
+    _add_rows(shop_a)
+    _queries(client, url)  # warm caches
+    few = _queries(client, url)
+    for _ in range(6):
+        _add_rows(shop_a)
+    assert _queries(client, url) == few
+
+
+def test_group_and_category_filters_filter(client_for, shop_a):
+    group = SkillGroupFactory.create(name="Filter me", shop=shop_a)
+    CannedReplyFactory.create(title="In group", scope="group", group=group, shop=shop_a)
+    CannedReplyFactory.create(title="Elsewhere", scope="shared")
+    category = KnowledgeCategory.objects.create(name="Returns")
+    KnowledgeQAFactory.create(question="Inside?", category=category)
+    KnowledgeQAFactory.create(question="Outside?")
+    admin = client_for("admin")
+    replies = admin.get(
+        reverse("admin:settings_app_cannedreply_changelist"), {"group_id": group.pk}
+    ).content.decode()
+    assert "In group" in replies and "Elsewhere" not in replies
+    qas = admin.get(
+        reverse("admin:settings_app_knowledgeqa_changelist"), {"category_id": category.pk}
+    ).content.decode()
+    assert "Inside?" in qas and "Outside?" not in qas
