@@ -7,9 +7,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import URLPattern, path
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext
@@ -140,6 +142,11 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_select_related = ["endpoint"]
     date_hierarchy = "created_at"
     actions = ["retry_now"]
+    change_form_template = "admin/settings_app/webhookdelivery/change_form.html"
+
+    class Media:
+        css = {"all": ["settings_app/admin.css"]}
+
     fields = readonly_fields = (
         "endpoint",
         "event_type",
@@ -170,8 +177,28 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         text = json.dumps(obj.payload, ensure_ascii=False, indent=2, sort_keys=True)
         return format_html("<pre>{}</pre>", text)
 
+    def get_urls(self) -> list[URLPattern]:
+        retry = path(
+            "<int:pk>/retry/",
+            self.admin_site.admin_view(self.retry_one_view),
+            name="settings_app_webhookdelivery_retry",
+        )
+        return [retry, *super().get_urls()]
+
+    def retry_one_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The detail page's "Retry now" button (POST), same service as the list action."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_retry_permission(request):
+            raise PermissionDenied
+        self._retry(request, WebhookDelivery.objects.filter(pk=pk))
+        return redirect("admin:settings_app_webhookdelivery_change", pk)
+
     @admin.action(description=_("Retry now"), permissions=["retry"])
     def retry_now(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        self._retry(request, queryset)
+
+    def _retry(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
         for delivery in queryset.select_related("endpoint"):
             try:
                 result = webhook_delivery_retry_now(delivery=delivery)

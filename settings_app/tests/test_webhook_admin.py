@@ -174,3 +174,22 @@ def test_group_and_category_filters_filter(client_for, shop_a):
         reverse("admin:settings_app_knowledgeqa_changelist"), {"category_id": category.pk}
     ).content.decode()
     assert "Inside?" in qas and "Outside?" not in qas
+
+
+def test_detail_page_retry_button(client_for):
+    WebhookAllowedHostFactory.create(host="127.0.0.1")
+    with receiver() as r:
+        WebhookEndpointFactory.create(url=r.url)
+        [delivery] = webhook_emit(event_type="ticket.created", payload={}, shop_id=None)
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(status="gave_up", attempts=8)
+        admin = client_for("admin")
+        detail = reverse("admin:settings_app_webhookdelivery_change", args=[delivery.pk])
+        retry = reverse("admin:settings_app_webhookdelivery_retry", args=[delivery.pk])
+        assert retry in admin.get(detail).content.decode()
+        assert admin.get(retry).status_code == 405
+        assert client_for("agent").post(retry).status_code == 302  # to the admin login
+        assert r.requests == []
+        response = admin.post(retry)
+        assert response.status_code == 302 and response["Location"] == detail
+        assert len(r.requests) == 1
+        assert retry not in admin.get(detail).content.decode()  # succeeded: no button
