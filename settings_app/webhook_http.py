@@ -38,6 +38,8 @@ RESPONSE_SNIPPET_BYTES = 1024
 # Certificate verification: the system/certifi bundle. Tests point it at their own CA file.
 VERIFY_TLS: bool | str = True
 
+NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
+
 Resolver = Callable[[str, int], list[str]]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -65,6 +67,9 @@ def block_reason(address: IPAddress) -> str | None:
     if isinstance(address, ipaddress.IPv6Address):
         # IPv4 smuggled inside IPv6 (::ffff:127.0.0.1, 6to4, Teredo) is judged as IPv4.
         embedded = address.ipv4_mapped or address.sixtofour or (address.teredo or (None, None))[1]
+        if embedded is None and address in NAT64_PREFIX:
+            # NAT64 (64:ff9b::/96) reaches the IPv4 address in its last 32 bits.
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
         if embedded is not None:
             inner = block_reason(embedded)
             if inner:

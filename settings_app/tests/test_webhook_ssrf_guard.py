@@ -46,6 +46,7 @@ BLOCKED = {
     "http://[::1]/": "loopback",
     "http://[::ffff:127.0.0.1]/": "loopback",  # IPv4-mapped IPv6
     "http://[2002:7f00:1::]/": "loopback",  # 6to4 wrapping 127.0.0.1
+    "http://[64:ff9b::a01:203]/": "private",  # NAT64 of 10.1.2.3
     "http://10.1.2.3/": "private",
     "http://172.16.0.5/": "private",
     "http://172.31.255.254/": "private",
