@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include("agents.auth_urls")),
     path("agents/", include("agents.urls")),
+    path("workbench/quick-send/", include("workbench.quick_send_urls")),
     path("workbench/", include("workbench.urls")),
     path("service-orders/", include("service_orders.urls")),
     path("tickets/", include("tickets.urls")),

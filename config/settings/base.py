@@ -89,6 +89,13 @@ SECURE_COOKIES = env_bool("DJANGO_SECURE_COOKIES", True)
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
 AXES_FAILURE_LIMIT = env_int("KEFU_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 DB_CONN_MAX_AGE = env_int("KEFU_DB_CONN_MAX_AGE", 60)
+# Outbound webhooks: attempts before a delivery gives up, and the first retry's delay
+# (doubling each time, with jitter, capped at KEFU_WEBHOOK_BACKOFF_CAP_SECONDS).
+KEFU_WEBHOOK_MAX_ATTEMPTS = env_int("KEFU_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+KEFU_WEBHOOK_BACKOFF_BASE_SECONDS = env_int("KEFU_WEBHOOK_BACKOFF_BASE_SECONDS", 30, minimum=1)
+KEFU_WEBHOOK_BACKOFF_CAP_SECONDS = env_int("KEFU_WEBHOOK_BACKOFF_CAP_SECONDS", 6 * 3600, minimum=1)
+# Finished deliveries (succeeded / gave up) are deleted from the log after this many days.
+KEFU_WEBHOOK_LOG_RETENTION_DAYS = env_int("KEFU_WEBHOOK_LOG_RETENTION_DAYS", 30, minimum=1)
 # ---------------------------------------------------------------------------------------
 
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
@@ -248,6 +255,9 @@ CELERY_TIMEZONE = TIME_ZONE
 # in-process scheduler (core.beat) reads this same table and calls the same tasks.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "core-heartbeat": {"task": "core.tasks.scheduler_heartbeat", "schedule": 30.0},
+    # Picks up webhook retries that are due (and deliveries whose first task was lost).
+    "webhooks-deliver-due": {"task": "settings_app.tasks.webhook_deliver_due", "schedule": 30.0},
+    "webhooks-purge-log": {"task": "settings_app.tasks.webhook_purge_log", "schedule": 3600.0},
 }
 
 # --- Email ---
