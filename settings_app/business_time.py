@@ -188,3 +188,32 @@ def business_seconds_between(spec: CalendarSpec, start: datetime, end: datetime)
                 total += hi - lo
         day += timedelta(days=1)
     return total.total_seconds()
+
+
+def _intervals_before(spec: CalendarSpec, moment: datetime) -> Iterator[tuple[datetime, datetime]]:
+    """Working intervals that start before `moment`, latest first, clipped to end at it."""
+    day = moment.astimezone(spec.zone).date() + timedelta(days=1)
+    for _ in range(MAX_SEARCH_DAYS):
+        for begin, finish in reversed(_day_intervals(spec, day)):
+            if begin < moment:
+                yield begin, min(finish, moment)
+        day -= timedelta(days=1)
+    raise NoWorkingTimeError(f"no working time within {MAX_SEARCH_DAYS} days before {moment}")
+
+
+def subtract_business_seconds(spec: CalendarSpec, end: datetime, seconds: float) -> datetime:
+    """The instant `seconds` of working time before `end` (e.g. when to remind)."""
+    _check_aware(end)
+    if seconds < 0:
+        raise ValueError("seconds must not be negative")
+    if spec.always_open:
+        return end - timedelta(seconds=seconds)
+    remaining = timedelta(seconds=seconds)
+    if not remaining:
+        return end
+    for begin, finish in _intervals_before(spec, end):
+        available = finish - begin
+        if remaining <= available:
+            return finish - remaining
+        remaining -= available
+    raise AssertionError("unreachable: _intervals_before raises when it runs out")

@@ -248,6 +248,11 @@ CELERY_TIMEZONE = TIME_ZONE
 # in-process scheduler (core.beat) reads this same table and calls the same tasks.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "core-heartbeat": {"task": "core.tasks.scheduler_heartbeat", "schedule": 30.0},
+    # Tickets: assign what waited for working hours or for someone on duty; reassign
+    # tickets left untouched; send SLA reminders and breach escalations.
+    "tickets-assign-waiting": {"task": "tickets.assign_waiting", "schedule": 60.0},
+    "tickets-reassign-untouched": {"task": "tickets.reassign_untouched", "schedule": 60.0},
+    "tickets-sla-sweep": {"task": "tickets.sla_sweep", "schedule": 30.0},
 }
 
 # --- Email ---

@@ -193,3 +193,20 @@ def test_calendar_without_hours_raises_a_clear_error():
 def test_always_open():
     assert add_business_seconds(ALWAYS_OPEN, sh(2025, 10, 1, 23), 2 * H) == sh(2025, 10, 2, 1)
     assert is_open_at(ALWAYS_OPEN, sh(2025, 10, 1, 3))
+
+
+def test_subtract_is_the_mirror_of_add():
+    from settings_app.business_time import subtract_business_seconds
+
+    # 30 business minutes before Thursday 2025-10-09 09:15 is Tuesday 2025-09-30 17:45.
+    assert subtract_business_seconds(CHINA, sh(2025, 10, 9, 9, 15), 30 * 60) == sh(
+        2025, 9, 30, 17, 45
+    )
+    start = sh(2025, 11, 3, 10, 10)
+    for hours in (0.25, 2, 9, 31):
+        assert (
+            subtract_business_seconds(
+                CHINA, add_business_seconds(CHINA, start, hours * H), hours * H
+            )
+            == start
+        )

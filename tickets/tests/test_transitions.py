@@ -1,0 +1,147 @@
+"""The state machine, nodes, optimistic locking, and the customer hearing back."""
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+
+from agents.tests.factories import SkillGroupFactory, UserFactory
+from commerce.tests.factories import CustomerFactory
+from tickets.models import Ticket, TicketNode
+from tickets.services import (
+    InvalidTransitionError,
+    StaleTicketError,
+    TicketPermissionError,
+    ticket_accept,
+    ticket_close,
+    ticket_comment,
+    ticket_create,
+    ticket_forward,
+    ticket_hold,
+    ticket_reopen,
+    ticket_reply,
+    ticket_resolve,
+    ticket_resume,
+)
+from tickets.tests.conftest import member
+
+pytestmark = pytest.mark.django_db
+A = TicketNode.Action
+GOOD = {"order_no": "BT20261101001"}
+
+
+@pytest.fixture
+def ticket(ticket_type, group, clock):
+    return ticket_create(ticket_type=ticket_type, title="Parcel lost", submitter=None, answers=GOOD)
+
+
+def test_full_life_through_three_groups(ticket, group, clock, django_capture_on_commit_callbacks):
+    first = member(group)
+    refunds = SkillGroupFactory.create(name="Refunds desk")
+    complaints = SkillGroupFactory.create(name="Complaints")
+    refunder = member(refunds)
+    handler = member(complaints)
+    ticket_accept(ticket=ticket, actor=first)
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_forward(ticket=ticket, to_group=refunds, actor=first, note="Refund the parcel")
+    ticket.refresh_from_db()
+    assert (ticket.group, ticket.assignee, ticket.status) == (refunds, refunder, "assigned")
+    ticket_accept(ticket=ticket, actor=refunder)
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_forward(ticket=ticket, to_group=complaints, actor=refunder, note="Customer angry")
+    ticket.refresh_from_db()
+    assert ticket.assignee == handler
+    ticket_accept(ticket=ticket, actor=handler)
+    ticket_resolve(ticket=ticket, actor=handler, note="Refunded and apologised")
+    ticket_close(ticket=ticket, actor=handler)
+    ticket_reopen(ticket=ticket, actor=handler, note="Customer wrote again")
+    assert ticket.status == Ticket.Status.IN_PROGRESS
+    actions = list(ticket.nodes.values_list("action", "group__name"))
+    assert [a for a, _ in actions] == [
+        A.CREATE,
+        A.ACCEPT,
+        A.FORWARD,
+        A.ASSIGN,
+        A.ACCEPT,
+        A.FORWARD,
+        A.ASSIGN,
+        A.ACCEPT,
+        A.RESOLVE,
+        A.CLOSE,
+        A.REOPEN,
+    ]
+    assert actions[2][1] == "Refunds desk"  # the forward node records the group it went to
+
+
+def test_invalid_transition_is_a_clear_error(ticket, group):
+    person = member(group)
+    with pytest.raises(InvalidTransitionError, match="cannot be"):
+        ticket_close(ticket=ticket, actor=person)
+    with pytest.raises(InvalidTransitionError):
+        ticket_resume(ticket=ticket, actor=person)
+
+
+def test_stale_version_is_refused_and_nothing_is_lost(ticket, group):
+    alice, bob = member(group), member(group)
+    seen_by_bob = ticket.version
+    ticket_accept(ticket=ticket, actor=alice)  # Alice saves first
+    bobs_copy = Ticket.objects.get(pk=ticket.pk)
+    with pytest.raises(StaleTicketError, match="Someone else changed this ticket"):
+        ticket_hold(ticket=bobs_copy, actor=bob, reason="customer", version=seen_by_bob)
+    fresh = Ticket.objects.get(pk=ticket.pk)
+    assert fresh.status == Ticket.Status.IN_PROGRESS and fresh.assignee == alice
+    assert not fresh.nodes.filter(action=A.HOLD).exists()
+
+
+def test_two_in_memory_copies_cannot_both_save(ticket, group):
+    alice = member(group)
+    one, two = Ticket.objects.get(pk=ticket.pk), Ticket.objects.get(pk=ticket.pk)
+    ticket_accept(ticket=one, actor=alice)
+    with pytest.raises(StaleTicketError):
+        ticket_forward(ticket=two, to_group=SkillGroupFactory.create(), actor=alice, note="go")
+    assert Ticket.objects.get(pk=ticket.pk).group == group
+
+
+def test_outsider_cannot_work_the_ticket(ticket):
+    with pytest.raises(TicketPermissionError):
+        ticket_forward(
+            ticket=ticket, to_group=SkillGroupFactory.create(), actor=UserFactory.create(), note="x"
+        )
+
+
+def test_forward_needs_a_note(ticket, group):
+    with pytest.raises(ValidationError):
+        ticket_forward(
+            ticket=ticket, to_group=SkillGroupFactory.create(), actor=member(group), note=" "
+        )
+
+
+def test_comment_is_internal_and_reply_reaches_the_customer_by_email(
+    ticket_type, group, django_capture_on_commit_callbacks
+):
+    customer = CustomerFactory.create(email="buyer@example.com")
+    ticket = ticket_create(
+        ticket_type=ticket_type, title="Where is it", submitter=None, answers=GOOD
+    )
+    ticket.customer = customer
+    ticket.save(update_fields=["customer"])
+    person = member(group)
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_comment(ticket=ticket, actor=person, text="Checking with SF")
+    assert mail.outbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_reply(ticket=ticket, actor=person, text="We are on it")
+        ticket_accept(ticket=ticket, actor=person)
+        ticket_resolve(ticket=ticket, actor=person, note="Parcel found, arriving Friday")
+    assert [m.to for m in mail.outbox] == [["buyer@example.com"]] * 2
+    assert "Parcel found" in mail.outbox[1].body
+    ticket.refresh_from_db()
+    assert ticket.first_response_at is not None
+
+
+def test_hold_for_customer_then_resume(ticket, group):
+    person = member(group)
+    ticket_accept(ticket=ticket, actor=person)
+    ticket_hold(ticket=ticket, actor=person, reason="customer")
+    assert ticket.status == Ticket.Status.ON_HOLD
+    ticket_resume(ticket=ticket, actor=person)
+    assert ticket.status == Ticket.Status.IN_PROGRESS
