@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from agents.access import can_see_shop, user_role
+from agents.access import can_see_shop, scope_for, user_role
 from agents.models import AgentProfile, GroupMembership, SkillGroup, User
 from agents.roles import Role
 from commerce.models import Customer, Order
@@ -244,6 +244,15 @@ def ticket_create(
     if order is not None and customer is None:
         customer = order.customer
     shop_id = order.shop_id if order is not None else group.shop_id
+    scope = scope_for(submitter)
+    if submitter is not None and shop_id is None and not scope.all_shops:
+        # A merchant's ticket to a platform group still belongs to the merchant's shop,
+        # or the merchant could not see the ticket they just filed.
+        if len(scope.shop_ids) != 1:
+            raise ValidationError(
+                {"order": _("Link an order so the ticket belongs to one of your shops.")}
+            )
+        shop_id = next(iter(scope.shop_ids))
     _check_group_fits(group, shop_id)
     if submitter is not None and shop_id is not None and not can_see_shop(submitter, shop_id):
         raise TicketPermissionError(_("You cannot file tickets for that shop."))

@@ -182,4 +182,7 @@ class Command(BaseCommand):
                 "reason": "Left earcup crackles",
             },
         )
+        from tickets.demo import seed_tickets
+
+        seed_tickets(groups=groups, now=now)
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
