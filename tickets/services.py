@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, ForeignKey, Q
+from django.db.models import Count, Exists, F, ForeignKey, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -51,7 +51,9 @@ OPEN = frozenset(Ticket.OPEN_STATUSES)
 # Who holds the work: these count as a person's open tickets when balancing load.
 WORKING = (S.ASSIGNED, S.IN_PROGRESS, S.ON_HOLD)
 # On duty for tickets: online or away. Tickets wait hours, not seconds, so a short "away"
-# (lunch, a meeting) does not make someone unfit to receive one; offline does.
+# (lunch, a meeting) does not make someone unfit to receive one; offline does. Business
+# staff hold no seat switch (they never chat): they count as on duty whenever their
+# group's calendar is open, which ticket_auto_assign checks first.
 ON_DUTY = (AgentProfile.State.ONLINE, AgentProfile.State.AWAY)
 
 ALLOWED: dict[str, frozenset[str]] = {
@@ -301,11 +303,15 @@ def pick_assignee(ticket: Ticket, *, exclude: Iterable[int] = ()) -> User | None
     Preference: the order's owner; then whoever handled earlier tickets of the same order;
     then the member with the fewest open tickets (online before away, then by id)."""
     excluded = set(exclude)
+    # Exists, not a join: a join on groups would multiply the open-ticket count below.
+    business_staff = User.groups.through.objects.filter(
+        user_id=OuterRef("pk"), group__name=Role.BUSINESS_STAFF
+    )
     candidates = (
         User.objects.filter(
+            Q(agent_profile__state__in=ON_DUTY) | Q(Exists(business_staff)),
             group_memberships__group_id=ticket.group_id,
             is_active=True,
-            agent_profile__state__in=ON_DUTY,
         )
         .exclude(pk__in=excluded)
         .annotate(
@@ -822,12 +828,7 @@ def sla_event_deliver(*, event_id: int) -> bool:
         for person in recipients:
             broadcast_on_commit(
                 f"user.{person.pk}",
-                {
-                    "type": "ticket.sla",
-                    "ticket": ticket.pk,
-                    "kind": event.kind,
-                    "text": subject,
-                },
+                {"type": "ticket.sla", "ticket": ticket.pk, "kind": event.kind},
             )
         addresses = [p.email for p in recipients if p.email]
         if addresses:

@@ -151,3 +151,9 @@ def test_supervisor_and_lead_override_but_members_cannot(ticket_type, group, clo
         "assign",
         "reassign",
     ]
+
+
+def test_business_staff_are_on_duty_without_a_seat_switch(ticket_type, group, clock):
+    clerk = member(group, role=Role.BUSINESS_STAFF, state=AgentProfile.State.OFFLINE)
+    member(group, state=AgentProfile.State.OFFLINE)
+    assert ticket_auto_assign(ticket_id=new_ticket(ticket_type).pk) == clerk
