@@ -71,13 +71,10 @@ def refresh_derived(ticket: Ticket, spec: CalendarSpec, now: datetime) -> None:
         return
     ticket.sla_due = min(running.values())
     ticket.sla_warn_at = reminder_at(ticket, spec, ticket.sla_due)
-    # The sweep looks again at the next reminder or deadline still ahead; a moment already
-    # past stays due until the sweep has recorded its event (see sla_sweep).
-    checks = []
-    for due in running.values():
-        warn = reminder_at(ticket, spec, due)
-        checks.append(warn if warn > now else due)
-    ticket.sla_check_at = min(checks)
+    # The sweep looks at the ticket from the earliest reminder on. A reminder already due
+    # (a ticket filed close to its deadline, or a change) is checked at once; its unique
+    # SlaEvent row makes a second look harmless, and the sweep then moves the check on.
+    ticket.sla_check_at = min(reminder_at(ticket, spec, due) for due in running.values())
 
 
 def start_clock(ticket: Ticket, spec: CalendarSpec, now: datetime) -> None:

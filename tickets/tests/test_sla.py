@@ -173,3 +173,56 @@ def test_breach_live_event_goes_to_the_user_group(
         sla_sweep()
     message = async_to_sync(layer.receive)(channel)
     assert message["type"] == "ticket.sla" and message["ticket"] == t.pk
+
+
+def test_ticket_filed_inside_the_reminder_window_still_gets_its_reminder(
+    ticket_type, group, clock, django_capture_on_commit_callbacks
+):
+    SlaPolicyFactory.create(
+        ticket_type=ticket_type, first_response_minutes=20, remind_before_minutes=30
+    )
+    holder = member(group)
+    t = make(ticket_type)
+    Ticket.objects.filter(pk=t.pk).update(assignee=holder, status="assigned")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sla_sweep() == 1
+    assert SlaEvent.objects.get().kind == "reminder"
+    t.refresh_from_db()
+    assert t.sla_check_at == t.first_response_due  # next look: the deadline itself
+
+
+def test_a_shifted_deadline_is_a_new_deadline_with_its_own_reminder(
+    ticket_type, group, policy, clock, django_capture_on_commit_callbacks
+):
+    office_calendar(group)
+    person = member(group)
+    clock.set(2025, 11, 3, 9, 0)
+    t = make(ticket_type)
+    ticket_accept(ticket=t, actor=person)  # first response met; resolution due Wed 10:00
+    clock.set(2025, 11, 5, 9, 45)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sla_sweep() == 1  # reminder for Wednesday 10:00
+    ticket_hold(ticket=t, actor=person, reason="customer")
+    clock.set(2025, 11, 5, 9, 55)
+    assert sla_sweep() == 0  # paused: no clock, no breach
+    clock.set(2025, 11, 6, 9, 0)
+    ticket_resume(ticket=t, actor=person)
+    # Held from Wed 09:45: 2h15m + 4h30m = 6h45m paused; Wed 10:00 + 6h45m = Thu 09:15.
+    assert t.resolution_due == sh(2025, 11, 6, 9, 15)
+    with django_capture_on_commit_callbacks(execute=True):
+        sla_sweep()
+    events = list(SlaEvent.objects.order_by("created_at").values_list("kind", "deadline"))
+    assert [k for k, _ in events] == ["reminder", "reminder"]
+    assert events[0][1] != events[1][1]
+
+
+def test_sla_state_filter_values(ticket_type, group, policy, clock):
+    holder = member(group)
+    t = make(ticket_type)
+    Ticket.objects.filter(pk=t.pk).update(assignee=holder, status="assigned")
+    t.refresh_from_db()
+    assert t.sla_state == "ok"
+    clock.set(2025, 11, 3, 11, 40)
+    assert t.sla_state == "due_soon"
+    clock.set(2025, 11, 3, 12, 1)
+    assert t.sla_state == "breached"

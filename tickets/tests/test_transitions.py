@@ -145,3 +145,33 @@ def test_hold_for_customer_then_resume(ticket, group):
     assert ticket.status == Ticket.Status.ON_HOLD
     ticket_resume(ticket=ticket, actor=person)
     assert ticket.status == Ticket.Status.IN_PROGRESS
+
+
+def test_reopen_starts_a_fresh_resolution_clock(ticket_type, group, clock):
+    from tickets.tests.factories import SlaPolicyFactory
+
+    SlaPolicyFactory.create(first_response_minutes=60, resolution_minutes=120)
+    person = member(group)
+    t = ticket_create(ticket_type=ticket_type, title="x", submitter=None, answers=GOOD)
+    ticket_accept(ticket=t, actor=person)
+    ticket_resolve(ticket=t, actor=person, note="done")
+    assert t.sla_due is None
+    clock.set(2025, 11, 4, 10, 0)
+    ticket_reopen(ticket=t, actor=person, note="not done")
+    assert t.resolution_due == clock.set(2025, 11, 4, 12, 0)
+    assert t.status == Ticket.Status.IN_PROGRESS and t.assignee == person
+
+
+def test_timeline_says_how_long_each_step_sat(ticket, group, clock):
+    from datetime import timedelta
+
+    from tickets.selectors import timeline_for
+
+    person = member(group)
+    clock.set(2025, 11, 3, 10, 45)
+    ticket_accept(ticket=ticket, actor=person)
+    clock.set(2025, 11, 3, 12, 45)
+    steps = timeline_for(ticket)
+    assert [s.node.action for s in steps] == [A.CREATE, A.ACCEPT]
+    assert steps[0].sat == timedelta(minutes=45)
+    assert steps[1].sat == timedelta(hours=2)  # still open: sits until now

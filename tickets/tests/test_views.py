@@ -307,3 +307,20 @@ def test_detail_queries_do_not_grow_with_nodes(client_for, shop_ticket):
         ]
     )
     assert _queries(client, url) == few
+
+
+def test_business_staff_have_no_all_tab(client_for, platform_ticket):
+    response = client_for("business").get(reverse("tickets:list") + "?tab=all")
+    assert response.context["tab"] == "mine"
+    assert [key for key, _label in response.context["tabs"]] == ["mine", "groups"]
+    assert b"Platform parcel" not in response.content
+
+
+def test_chinese_interface(client_for, people, shop_ticket):
+    people["agent"].language = "zh-hans"
+    people["agent"].save()
+    page = (
+        client_for("agent").get(reverse("tickets:detail", args=[shop_ticket.pk])).content.decode()
+    )
+    assert ("首次响应" in page and "等待工作时间" not in page) or "新建" in page
+    assert "First response" not in page
