@@ -73,9 +73,14 @@ def _calendar() -> BusinessCalendar:
 @transaction.atomic
 def seed_tickets(*, groups: dict[Any, SkillGroup], now: datetime) -> None:
     office = _calendar()
-    for name in ("Logistics desk", "Refunds desk", "Complaints"):
+    # The back-office desks keep office hours; complaints are staffed around the clock.
+    for name, calendar in (
+        ("Logistics desk", office),
+        ("Refunds desk", office),
+        ("Complaints", None),
+    ):
         GroupSettings.objects.get_or_create(
-            group=groups[name], defaults={"calendar": office, "reassign_after_minutes": 60}
+            group=groups[name], defaults={"calendar": calendar, "reassign_after_minutes": 60}
         )
     types = {}
     for spec in TYPES:

@@ -76,7 +76,12 @@ class NoteForm(forms.Form):
 class ForwardForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     group = forms.ModelChoiceField(label=_("To group"), queryset=SkillGroup.objects.none())
-    text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}))
+    text = forms.CharField(
+        label=_("Note"),
+        widget=forms.Textarea(
+            attrs={"rows": 2, "placeholder": _("What should the next group do?")}
+        ),
+    )
 
     def __init__(self, *args: Any, groups: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
