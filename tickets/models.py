@@ -234,6 +234,14 @@ class Ticket(models.Model):
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="ticket_recent"),
             models.Index(fields=["group", "status"], name="ticket_group_status"),
+            # Open/overdue counts per group read only this (small) index.
+            models.Index(
+                fields=["group", "sla_due"],
+                condition=Q(
+                    status__in=["new", "waiting_hours", "assigned", "in_progress", "on_hold"]
+                ),
+                name="ticket_open_by_group",
+            ),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
             models.Index(fields=["shop", "-created_at", "-id"], name="ticket_shop_recent"),
             models.Index(
