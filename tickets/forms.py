@@ -44,6 +44,9 @@ class TicketCreateForm(forms.Form):
         self.fields["assignee"].queryset = people  # type: ignore[attr-defined]
         for field in ticket_type.fields.all():
             self.fields[ANSWER_PREFIX + field.key] = form_field_for(field)
+            if field.kind == TicketField.Kind.ORDER_NO:
+                # The type asks for the order itself: no second order-number box.
+                self.fields.pop("order_no", None)
 
     def answers(self) -> dict[str, Any]:
         """The raw typed answers, keyed by field key (the service validates them again)."""
@@ -109,5 +112,5 @@ class AttachForm(forms.Form):
 
 
 class SavedViewForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=60)
+    name = forms.CharField(label=_("View name"), max_length=60)
     querystring = forms.CharField(max_length=1000, required=False, widget=forms.HiddenInput)

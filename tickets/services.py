@@ -167,6 +167,10 @@ def _ring(ticket: Ticket, *user_ids: int | None, kind: str = "ticket.changed") -
         broadcast_on_commit(f"user.{uid}", {"type": kind, "ticket": ticket.pk})
 
 
+def _watcher_ids(ticket: Ticket) -> list[int]:
+    return list(ticket.watchers.values_list("pk", flat=True))
+
+
 def is_member(user: User | None, group_id: int) -> bool:
     if user is None:
         return False
@@ -530,7 +534,7 @@ def ticket_forward(
             version=version,
         )
         _node(ticket, A.FORWARD, actor, note)
-        _ring(ticket, previous)
+        _ring(ticket, previous, *_watcher_ids(ticket))
         _enqueue_assignment(ticket)
     return ticket
 
@@ -597,7 +601,7 @@ def ticket_resolve(*, ticket: Ticket, actor: User, note: str, version: int | Non
             version=version,
         )
         _node(ticket, A.RESOLVE, actor, note)
-        _ring(ticket, ticket.submitter_id)
+        _ring(ticket, ticket.submitter_id, *_watcher_ids(ticket))
         _email_customer(ticket, note, resolved=True)
     return ticket
 
@@ -638,7 +642,7 @@ def ticket_reopen(*, ticket: Ticket, actor: User, note: str, version: int | None
             version=version,
         )
         _node(ticket, A.REOPEN, actor, note)
-        _ring(ticket, ticket.assignee_id)
+        _ring(ticket, ticket.assignee_id, *_watcher_ids(ticket))
         if not keep:
             _enqueue_assignment(ticket)
     return ticket

@@ -225,11 +225,11 @@ def ticket_create(request: AuthedRequest, type_pk: int) -> HttpResponse:
         data = form.cleaned_data
         order = None
         # The order to link: the form's order number, else the type's order-number field.
-        order_no = (data["order_no"] or form.answers_order_no() or "").strip()
+        order_no = (data.get("order_no") or form.answers_order_no() or "").strip()
         if order_no:
             order = order_list_for(user=user).filter(order_no__iexact=order_no).first()
             if order is None:
-                field = "order_no" if data["order_no"] else None
+                field = "order_no" if data.get("order_no") else None
                 form.add_error(field, _("No order with this number that you may see."))
         if form.is_valid():
             try:

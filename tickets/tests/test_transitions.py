@@ -175,3 +175,22 @@ def test_timeline_says_how_long_each_step_sat(ticket, group, clock):
     assert [s.node.action for s in steps] == [A.CREATE, A.ACCEPT]
     assert steps[0].sat == timedelta(minutes=45)
     assert steps[1].sat == timedelta(hours=2)  # still open: sits until now
+
+
+def test_watchers_hear_about_forward_and_resolve(ticket, group, django_capture_on_commit_callbacks):
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from tickets.services import ticket_watch
+
+    watcher = UserFactory.create()
+    ticket_watch(ticket=ticket, user=watcher, watch=True)
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(f"user.{watcher.pk}", channel)
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_forward(
+            ticket=ticket, to_group=SkillGroupFactory.create(), actor=member(group), note="go"
+        )
+    message = async_to_sync(layer.receive)(channel)
+    assert message == {"type": "ticket.changed", "ticket": ticket.pk}
