@@ -263,6 +263,15 @@ def _add_errors(form: TicketCreateForm, error: ValidationError) -> None:
         form.add_error(name if name in form.fields else None, errors)
 
 
+@section_view("tickets")
+def group_member_options(request: AuthedRequest) -> HttpResponse:
+    """The create form's person picker for another group (static/tickets/create.js)."""
+    groups = selectors.groups_for_submit(user=request.user)
+    group = get_object_or_404(groups, pk=_int(request.GET.get("group")) or 0)
+    people = selectors.group_members(group.pk)
+    return render(request, "tickets/_member_options.html", {"people": people})
+
+
 @require_POST
 @section_view("tickets")
 def saved_view_create(request: AuthedRequest) -> HttpResponse:

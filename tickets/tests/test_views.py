@@ -244,7 +244,10 @@ def test_filters_and_saved_views(client_for, people, ticket_type, group):
     )
     assert response.status_code == 302
     assert SavedView.objects.get(user=people["supervisor"]).querystring == "tab=all&priority=high"
-    assert "High" in client.get(reverse("tickets:list")).content.decode()
+    assert (
+        'href="?tab=all&amp;priority=high">High</a>'
+        in client.get(reverse("tickets:list")).content.decode()
+    )
 
 
 def _queries(client, url: str) -> int:
@@ -324,3 +327,14 @@ def test_chinese_interface(client_for, people, shop_ticket):
     )
     assert ("首次响应" in page and "等待工作时间" not in page) or "新建" in page
     assert "First response" not in page
+
+
+def test_member_options_for_the_create_form(client_for, people, group, shop_b):
+    person = member(group)
+    url = reverse("tickets:member_options") + f"?group={group.pk}"
+    assert_matrix(client_for, url, {"anonymous": 302, **dict.fromkeys(people, 200)})
+    assert f'value="{person.pk}"' in client_for("agent").get(url).content.decode()
+    other_shop_group = SkillGroupFactory.create(shop=shop_b)
+    hidden = reverse("tickets:member_options") + f"?group={other_shop_group.pk}"
+    assert client_for("merchant_a").get(hidden).status_code == 404
+    assert client_for("merchant_b").get(hidden).status_code == 200
