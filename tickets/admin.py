@@ -73,6 +73,11 @@ class TicketAdmin(admin.ModelAdmin):
     inlines = [TicketNodeInline]
     show_full_result_count = False
 
+    def has_add_permission(self, request):
+        # Tickets are filed through the ticket pages (or the API), which run ticket_create:
+        # answers validated, SLA started, assignment queued, creation node written.
+        return False
+
 
 @admin.register(SlaEvent)
 class SlaEventAdmin(admin.ModelAdmin):

@@ -15,7 +15,6 @@ MODELS = [
     ("tickets", "tickettype"),
     ("tickets", "ticketcategory"),
     ("tickets", "slapolicy"),
-    ("tickets", "ticket"),
     ("tickets", "slaevent"),
     ("tickets", "ticketattachment"),
     ("tickets", "savedview"),
@@ -30,6 +29,12 @@ def test_admin_pages_open(client_for, app, model, ticket_type):
     client = client_for("admin")
     assert client.get(reverse(f"admin:{app}_{model}_changelist")).status_code == 200
     assert client.get(reverse(f"admin:{app}_{model}_add")).status_code == 200
+
+
+def test_tickets_are_not_added_in_admin(client_for):
+    client = client_for("admin")
+    assert client.get(reverse("admin:tickets_ticket_changelist")).status_code == 200
+    assert client.get(reverse("admin:tickets_ticket_add")).status_code == 403
 
 
 def test_admin_creates_a_calendar_with_lunch_break_and_a_holiday(client_for):
