@@ -164,6 +164,23 @@ def timeline_for(ticket: Ticket, *, now: datetime | None = None) -> list[Timelin
     return steps
 
 
+@dataclass
+class Holding:
+    group: str
+    person: str
+    total: timedelta
+
+
+def holdings_from(steps: list[TimelineStep]) -> list[Holding]:
+    """Who had it: time summed per (group, person) over the timeline, in order of first hold."""
+    totals: dict[tuple[str, str], timedelta] = {}
+    for step in steps:
+        node = step.node
+        key = (node.group.name if node.group else "", str(node.assignee) if node.assignee else "")
+        totals[key] = totals.get(key, timedelta(0)) + step.sat
+    return [Holding(group=g, person=p, total=t) for (g, p), t in totals.items()]
+
+
 def ticket_types_for(*, user: Any) -> QuerySet[TicketType]:
     return TicketType.objects.filter(is_active=True).prefetch_related("fields")
 

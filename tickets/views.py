@@ -99,9 +99,11 @@ def _detail_context(
             shop__isnull=True
         )
     text = posted.get("text", "") if posted else ""
+    timeline = selectors.timeline_for(ticket)
     return {
         "ticket": ticket,
-        "timeline": selectors.timeline_for(ticket),
+        "timeline": timeline,
+        "holdings": selectors.holdings_from(timeline),
         "attachments": list(ticket.attachments.all()),
         "watchers": list(ticket.watchers.all()),
         "is_watching": ticket.watchers.filter(pk=user.pk).exists(),

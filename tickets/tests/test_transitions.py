@@ -194,3 +194,25 @@ def test_watchers_hear_about_forward_and_resolve(ticket, group, django_capture_o
         )
     message = async_to_sync(layer.receive)(channel)
     assert message == {"type": "ticket.changed", "ticket": ticket.pk}
+
+
+def test_who_had_it_sums_time_per_group_and_person(
+    ticket, group, clock, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from tickets.selectors import holdings_from, timeline_for
+
+    person = member(group)
+    refunds = SkillGroupFactory.create(name="Refunds desk")
+    clock.set(2025, 11, 3, 10, 30)
+    ticket_accept(ticket=ticket, actor=person)
+    clock.set(2025, 11, 3, 11, 30)
+    ticket_comment(ticket=ticket, actor=person, text="checking")
+    clock.set(2025, 11, 3, 12, 0)
+    ticket_forward(ticket=ticket, to_group=refunds, actor=person, note="refund it")
+    clock.set(2025, 11, 3, 14, 0)
+    held = {(h.group, h.person): h.total for h in holdings_from(timeline_for(ticket))}
+    assert held[("Logistics desk", "")] == timedelta(minutes=30)
+    assert held[("Logistics desk", str(person))] == timedelta(hours=1, minutes=30)
+    assert held[("Refunds desk", "")] == timedelta(hours=2)
