@@ -226,3 +226,39 @@ def test_sla_state_filter_values(ticket_type, group, policy, clock):
     assert t.sla_state == "due_soon"
     clock.set(2025, 11, 3, 12, 1)
     assert t.sla_state == "breached"
+
+
+def test_undelivered_event_left_by_a_dead_worker_is_sent_by_the_next_sweep(
+    ticket_type, group, policy, clock, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    holder = member(group)
+    t = make(ticket_type)
+    Ticket.objects.filter(pk=t.pk).update(assignee=holder, status="assigned")
+    # The row was recorded, then the worker died before delivering it.
+    SlaEvent.objects.create(
+        ticket=t,
+        deadline_kind="first_response",
+        deadline=t.first_response_due,
+        kind="reminder",
+        created_at=clock.now - timedelta(minutes=5),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        sla_sweep()
+    assert len(mail.outbox) == 1
+    assert SlaEvent.objects.get().delivered_at is not None
+    sla_sweep()
+    assert len(mail.outbox) == 1
+
+
+def test_reminder_for_an_unassigned_ticket_goes_to_the_leads(
+    ticket_type, group, policy, clock, django_capture_on_commit_callbacks
+):
+    lead = member(group, lead=True)
+    member(group)  # a plain member is not told
+    make(ticket_type)
+    clock.set(2025, 11, 3, 11, 40)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sla_sweep() == 1
+    assert [m.to for m in mail.outbox] == [[lead.email]]
