@@ -1,7 +1,11 @@
 from datetime import timedelta
+from typing import Any
 
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 register = template.Library()
 
@@ -21,3 +25,21 @@ def duration_short(value: timedelta | None) -> str:
     if hours:
         return _("%(h)sh %(m)sm") % {"h": hours, "m": mins}
     return _("%(m)sm") % {"m": mins}
+
+
+SLA_LABELS = {
+    "ok": _lazy("On track"),
+    "due_soon": _lazy("Due soon"),
+    "breached": _lazy("Breached"),
+    "paused": _lazy("Paused"),
+}
+
+
+@register.simple_tag
+def sla_badge(ticket: Any) -> str:
+    """The ticket's SLA state as a tag (a tag, not an include: it renders once per row)."""
+    state = ticket.sla_state
+    label = SLA_LABELS.get(state)
+    if label is None:
+        return mark_safe('<span class="muted">—</span>')
+    return format_html('<span class="tag sla-{}">{}</span>', state, label)
