@@ -96,7 +96,6 @@ def test_attachment_matrix_and_content(client_for, people, shop_ticket, settings
     response = client_for("merchant_a").get(url)
     assert b"".join(response.streaming_content) == b"%PDF-1.4 x"
     assert "attachment" in response["Content-Disposition"]
-    response.close()
     # Another ticket's id in the path does not open this file.
     other = ticket_create(
         ticket_type=shop_ticket.ticket_type, title="o", submitter=None, answers=GOOD
