@@ -196,3 +196,8 @@ def group_members(group_id: int) -> QuerySet[User]:
     return User.objects.filter(group_memberships__group_id=group_id, is_active=True).order_by(
         "display_name", "username"
     )
+
+
+def group_members_for(*, user: Any, group_id: int) -> QuerySet[User]:
+    """Members a user may pick: a merchant sees only colleagues of their shops."""
+    return restrict(group_members(group_id), user=user)

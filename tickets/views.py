@@ -221,7 +221,7 @@ def ticket_create(request: AuthedRequest, type_pk: int) -> HttpResponse:
         request.POST or None,
         ticket_type=ticket_type,
         groups=groups,
-        people=selectors.group_members(group_id),
+        people=selectors.group_members_for(user=user, group_id=group_id),
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -270,7 +270,7 @@ def group_member_options(request: AuthedRequest) -> HttpResponse:
     """The create form's person picker for another group (static/tickets/create.js)."""
     groups = selectors.groups_for_submit(user=request.user)
     group = get_object_or_404(groups, pk=_int(request.GET.get("group")) or 0)
-    people = selectors.group_members(group.pk)
+    people = selectors.group_members_for(user=request.user, group_id=group.pk)
     return render(request, "tickets/_member_options.html", {"people": people})
 
 

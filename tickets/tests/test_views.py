@@ -338,3 +338,10 @@ def test_member_options_for_the_create_form(client_for, people, group, shop_b):
     hidden = reverse("tickets:member_options") + f"?group={other_shop_group.pk}"
     assert client_for("merchant_a").get(hidden).status_code == 404
     assert client_for("merchant_b").get(hidden).status_code == 200
+
+
+def test_merchants_are_not_shown_platform_staff_in_the_person_picker(client_for, people, group):
+    platform_person = member(group)
+    url = reverse("tickets:member_options") + f"?group={group.pk}"
+    assert f'value="{platform_person.pk}"' not in client_for("merchant_a").get(url).content.decode()
+    assert f'value="{platform_person.pk}"' in client_for("agent").get(url).content.decode()
