@@ -31,7 +31,7 @@ import chinese_calendar
 
 logger = logging.getLogger(__name__)
 
-# How far the clock looks for working time before it decides a calendar has none.
+# How many consecutive days without working time make the clock decide a calendar has none.
 MAX_SEARCH_DAYS = 800
 
 Interval = tuple[time, time]
@@ -117,12 +117,15 @@ def _day_intervals(spec: CalendarSpec, day: date) -> list[tuple[datetime, dateti
 def _intervals_from(spec: CalendarSpec, moment: datetime) -> Iterator[tuple[datetime, datetime]]:
     """Working intervals that end after `moment`, in order, clipped to start at it."""
     day = moment.astimezone(spec.zone).date() - timedelta(days=1)
-    for _ in range(MAX_SEARCH_DAYS):
+    idle = 0  # consecutive days without working time: a long deadline is fine, none is not
+    while idle < MAX_SEARCH_DAYS:
+        idle += 1
         for begin, finish in _day_intervals(spec, day):
             if finish > moment:
+                idle = 0
                 yield max(begin, moment), finish
         day += timedelta(days=1)
-    raise NoWorkingTimeError(f"no working time within {MAX_SEARCH_DAYS} days after {moment}")
+    raise NoWorkingTimeError(f"no working time within {MAX_SEARCH_DAYS} days after {day}")
 
 
 def _check_aware(*moments: datetime) -> None:
@@ -193,12 +196,15 @@ def business_seconds_between(spec: CalendarSpec, start: datetime, end: datetime)
 def _intervals_before(spec: CalendarSpec, moment: datetime) -> Iterator[tuple[datetime, datetime]]:
     """Working intervals that start before `moment`, latest first, clipped to end at it."""
     day = moment.astimezone(spec.zone).date() + timedelta(days=1)
-    for _ in range(MAX_SEARCH_DAYS):
+    idle = 0
+    while idle < MAX_SEARCH_DAYS:
+        idle += 1
         for begin, finish in reversed(_day_intervals(spec, day)):
             if begin < moment:
+                idle = 0
                 yield begin, min(finish, moment)
         day -= timedelta(days=1)
-    raise NoWorkingTimeError(f"no working time within {MAX_SEARCH_DAYS} days before {moment}")
+    raise NoWorkingTimeError(f"no working time within {MAX_SEARCH_DAYS} days before {day}")
 
 
 def subtract_business_seconds(spec: CalendarSpec, end: datetime, seconds: float) -> datetime:

@@ -210,3 +210,11 @@ def test_subtract_is_the_mirror_of_add():
             )
             == start
         )
+
+
+def test_a_year_of_business_minutes_is_reachable():
+    # The largest SLA target the admin allows (525,600 business minutes) spans ~4.5 years of
+    # 7.5-hour days; only a calendar with no working time at all is an error.
+    end = add_business_seconds(PLAIN, sh(2025, 11, 3, 9), 525_600 * 60)
+    assert end.year == 2030
+    assert business_seconds_between(PLAIN, sh(2025, 11, 3, 9), end) == 525_600 * 60
