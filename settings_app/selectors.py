@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from datetime import date
 
 from settings_app.business_time import ALWAYS_OPEN, CalendarSpec, Interval
 from settings_app.models import BusinessCalendar, CalendarException, GroupSettings
+
+logger = logging.getLogger(__name__)
 
 
 def calendar_spec(calendar: BusinessCalendar) -> CalendarSpec:
@@ -16,6 +19,12 @@ def calendar_spec(calendar: BusinessCalendar) -> CalendarSpec:
         "weekday", "start", "end"
     ):
         weekly[weekday].append((start, end))
+    if not weekly:
+        # A calendar saved before its hours were entered must not stop tickets being filed.
+        logger.warning(
+            "business calendar %r has no working hours: treated as always open", calendar.name
+        )
+        return ALWAYS_OPEN
     holidays: set[date] = set()
     workdays: set[date] = set()
     for day, kind in calendar.exceptions.values_list("date", "kind"):

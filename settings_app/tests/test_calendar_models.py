@@ -43,3 +43,12 @@ def test_interval_end_must_follow_start_except_midnight():
 def test_unknown_time_zone_is_refused():
     with pytest.raises(ValidationError):
         BusinessCalendar(name="x", time_zone="Mars/Olympus").full_clean()
+
+
+def test_calendar_without_hours_is_treated_as_always_open_with_a_warning(caplog):
+    group = SkillGroupFactory.create()
+    GroupSettings.objects.create(
+        group=group, calendar=BusinessCalendar.objects.create(name="empty")
+    )
+    assert group_calendar_spec(group.pk) == ALWAYS_OPEN
+    assert "no working hours" in caplog.text
