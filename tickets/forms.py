@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agents.models import SkillGroup, User
 from tickets.fields import form_field_for
-from tickets.models import Priority, Ticket, TicketField, TicketType
+from tickets.models import Priority, Ticket, TicketCategory, TicketField, TicketType
 
 ANSWER_PREFIX = "f_"
 
@@ -25,6 +25,15 @@ class TicketCreateForm(forms.Form):
         help_text=_("Leave empty and the system picks a member of the group who is on duty."),
     )
     order_no = forms.CharField(label=_("Order number"), max_length=40, required=False)
+    customer = forms.CharField(
+        label=_("Customer (id or phone)"),
+        max_length=64,
+        required=False,
+        help_text=_("Taken from the order when an order is linked."),
+    )
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=TicketCategory.objects.all(), required=False
+    )
     description = forms.CharField(
         label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}), required=False
     )
@@ -41,6 +50,7 @@ class TicketCreateForm(forms.Form):
         self.ticket_type = ticket_type
         self.fields["group"].queryset = groups  # type: ignore[attr-defined]
         self.fields["group"].initial = ticket_type.default_group_id
+        self.fields["category"].initial = ticket_type.category_id
         self.fields["assignee"].queryset = people  # type: ignore[attr-defined]
         for field in ticket_type.fields.all():
             self.fields[ANSWER_PREFIX + field.key] = form_field_for(field)

@@ -7,12 +7,13 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from commerce.selectors import order_list_for
+from commerce.selectors import customer_list_for, order_list_for
 from core.sections import section_view
 from core.types import AuthedRequest
 from tickets import selectors, services
@@ -233,6 +234,14 @@ def ticket_create(request: AuthedRequest, type_pk: int) -> HttpResponse:
             if order is None:
                 field = "order_no" if data.get("order_no") else None
                 form.add_error(field, _("No order with this number that you may see."))
+        customer = None
+        if data["customer"].strip():
+            query = data["customer"].strip()
+            customer = (
+                customer_list_for(user=user).filter(Q(external_id=query) | Q(phone=query)).first()
+            )
+            if customer is None:
+                form.add_error("customer", _("No customer with this id or phone that you may see."))
         if form.is_valid():
             try:
                 ticket = services.ticket_create(
@@ -243,6 +252,8 @@ def ticket_create(request: AuthedRequest, type_pk: int) -> HttpResponse:
                     group=data["group"],
                     assignee=data["assignee"],
                     order=order,
+                    customer=customer,
+                    category=data["category"],
                     answers=form.answers(),
                     submitter=user,
                 )

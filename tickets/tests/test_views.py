@@ -345,3 +345,21 @@ def test_merchants_are_not_shown_platform_staff_in_the_person_picker(client_for,
     url = reverse("tickets:member_options") + f"?group={group.pk}"
     assert f'value="{platform_person.pk}"' not in client_for("merchant_a").get(url).content.decode()
     assert f'value="{platform_person.pk}"' in client_for("agent").get(url).content.decode()
+
+
+def test_create_links_a_customer_the_user_may_see(client_for, people, group, shop_a, shop_b):
+    from commerce.tests.factories import CustomerFactory
+
+    plain = TicketTypeFactory.create(name="Question", default_group=group)
+    url = reverse("tickets:create", args=[plain.pk])
+    mine = CustomerFactory.create(external_id="C-A")
+    OrderFactory.create(shop=shop_a, customer=mine)
+    theirs = CustomerFactory.create(external_id="C-B", phone="13900000009")
+    OrderFactory.create(shop=shop_b, customer=theirs)
+    client = client_for("merchant_a")
+    refused = client.post(
+        url, {"title": "Q", "priority": "normal", "group": group.pk, "customer": "13900000009"}
+    )
+    assert refused.status_code == 200 and Ticket.objects.count() == 0
+    client.post(url, {"title": "Q", "priority": "normal", "group": group.pk, "customer": "C-A"})
+    assert Ticket.objects.get().customer == mine
