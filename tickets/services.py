@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, ForeignKey, OuterRef, Q
+from django.db.models import Count, Exists, F, ForeignKey, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -301,22 +301,27 @@ def ticket_create(
 # --- assignment ------------------------------------------------------------------------
 
 
+def on_duty_members(group_id: int) -> QuerySet[User]:
+    """Members of a group who may receive a ticket now (calendar aside)."""
+    # Exists, not a join: a join on groups would multiply the open-ticket count below.
+    business_staff = User.groups.through.objects.filter(
+        user_id=OuterRef("pk"), group__name=Role.BUSINESS_STAFF
+    )
+    return User.objects.filter(
+        Q(agent_profile__state__in=ON_DUTY) | Q(Exists(business_staff)),
+        group_memberships__group_id=group_id,
+        is_active=True,
+    )
+
+
 def pick_assignee(ticket: Ticket, *, exclude: Iterable[int] = ()) -> User | None:
     """The member to give the ticket to, or None when nobody on duty can take it.
 
     Preference: the order's owner; then whoever handled earlier tickets of the same order;
     then the member with the fewest open tickets (online before away, then by id)."""
     excluded = set(exclude)
-    # Exists, not a join: a join on groups would multiply the open-ticket count below.
-    business_staff = User.groups.through.objects.filter(
-        user_id=OuterRef("pk"), group__name=Role.BUSINESS_STAFF
-    )
     candidates = (
-        User.objects.filter(
-            Q(agent_profile__state__in=ON_DUTY) | Q(Exists(business_staff)),
-            group_memberships__group_id=ticket.group_id,
-            is_active=True,
-        )
+        on_duty_members(ticket.group_id)
         .exclude(pk__in=excluded)
         .annotate(
             open_count=Count("assigned_tickets", filter=Q(assigned_tickets__status__in=WORKING))

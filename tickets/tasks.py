@@ -8,7 +8,9 @@ from celery import shared_task
 from django.db.models import Q
 from django.utils import timezone
 
+from settings_app.business_time import is_open_at
 from settings_app.models import GroupSettings
+from settings_app.selectors import group_calendar_spec
 from tickets import services
 from tickets.models import SlaEvent, Ticket
 
@@ -23,13 +25,25 @@ def assign_ticket(ticket_id: int) -> int | None:
 
 @shared_task(name="tickets.assign_waiting")
 def assign_waiting() -> int:
-    """Tickets nobody could take (closed hours, nobody on duty): try again."""
-    ids = list(
-        Ticket.objects.filter(status__in=[Ticket.Status.NEW, Ticket.Status.WAITING_HOURS])
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:BATCH]
-    )
-    return sum(1 for pk in ids if services.ticket_auto_assign(ticket_id=pk))
+    """Tickets nobody could take (closed hours, nobody on duty): try again.
+
+    Group by group, so a group that is closed or has nobody on duty costs one check
+    instead of one locked transaction per ticket, and cannot starve the other groups."""
+    now = timezone.now()
+    waiting = Ticket.objects.filter(status__in=[Ticket.Status.NEW, Ticket.Status.WAITING_HOURS])
+    assigned = 0
+    for group_id in waiting.order_by().values_list("group_id", flat=True).distinct():
+        open_now = is_open_at(group_calendar_spec(group_id), now)
+        if open_now and not services.on_duty_members(group_id).exists():
+            continue
+        batch = waiting.filter(group_id=group_id)
+        if not open_now:
+            # Only tickets not yet marked need a look (they get their waiting node).
+            batch = batch.filter(status=Ticket.Status.NEW)
+        for pk in batch.order_by("created_at").values_list("pk", flat=True)[:BATCH]:
+            if services.ticket_auto_assign(ticket_id=pk):
+                assigned += 1
+    return assigned
 
 
 @shared_task(name="tickets.reassign_untouched")

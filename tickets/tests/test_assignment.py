@@ -157,3 +157,20 @@ def test_business_staff_are_on_duty_without_a_seat_switch(ticket_type, group, cl
     clerk = member(group, role=Role.BUSINESS_STAFF, state=AgentProfile.State.OFFLINE)
     member(group, state=AgentProfile.State.OFFLINE)
     assert ticket_auto_assign(ticket_id=new_ticket(ticket_type).pk) == clerk
+
+
+def test_assign_waiting_skips_groups_nobody_can_serve_without_starving_others(
+    ticket_type, group, clock
+):
+    from agents.tests.factories import SkillGroupFactory
+
+    empty = SkillGroupFactory.create(name="Nobody on duty")
+    member(empty, state=AgentProfile.State.OFFLINE)
+    for _ in range(5):
+        new_ticket(ticket_type, group=empty)
+    served = new_ticket(ticket_type)
+    person = member(group)
+    assert assign_waiting() == 1
+    served.refresh_from_db()
+    assert served.assignee == person
+    assert Ticket.objects.filter(group=empty, status="new").count() == 5
