@@ -117,6 +117,15 @@ class HoldForm(forms.Form):
     text = forms.CharField(label=_("Note"), required=False)
 
 
+class EditForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=TicketCategory.objects.all(), required=False
+    )
+
+
 class AttachForm(forms.Form):
     file = forms.FileField(label=_("File"))
 

@@ -315,6 +315,7 @@ class TicketNode(models.Model):
         SLA_REMINDER = "sla_reminder", _("SLA reminder")
         SLA_BREACH = "sla_breach", _("SLA breached")
         ATTACH = "attach", _("Attached a file")
+        UPDATE = "update", _("Edited")
 
     ticket = models.ForeignKey(
         Ticket, on_delete=models.CASCADE, related_name="nodes", verbose_name=_("ticket")

@@ -653,6 +653,62 @@ def ticket_reopen(*, ticket: Ticket, actor: User, note: str, version: int | None
     return ticket
 
 
+def ticket_update(
+    *,
+    ticket: Ticket,
+    actor: User,
+    version: int | None = None,
+    title: str | None = None,
+    description: str | None = None,
+    priority: str | None = None,
+    category: TicketCategory | None = None,
+    answers: dict[str, Any] | None = None,
+) -> Ticket:
+    """Edit what the ticket says (None leaves a field as it is). Answers merge into the
+    stored ones (a None value clears one) and are validated against the type again. A new
+    priority re-applies the matching SLA policy. The node lists what changed."""
+    _require_work(actor, ticket)
+    if not ticket.is_open:
+        raise InvalidTransitionError(_("Reopen the ticket to edit it."))
+    changes: dict[str, Any] = {}
+    if title is not None:
+        title = title.strip()
+        if not title:
+            raise ValidationError({"title": _("A ticket needs a title.")})
+        changes["title"] = title
+    if description is not None:
+        changes["description"] = description.strip()
+    if priority is not None:
+        if priority not in Priority.values:
+            raise TicketError(_("Unknown priority."))
+        changes["priority"] = priority
+    if category is not None:
+        changes["category"] = category
+    if answers is not None:
+        merged = {**ticket.answers, **answers}
+        changes["answers"] = clean_answers(
+            ticket.ticket_type, {k: v for k, v in merged.items() if v is not None}
+        )
+    changed = [name for name, value in changes.items() if getattr(ticket, name) != value]
+    if not changed:
+        return ticket
+    now = timezone.now()
+    with transaction.atomic():
+        for name in changed:
+            setattr(ticket, name, changes[name])
+        fields = list(changed)
+        if "priority" in changed:
+            sla.reapply_policy(ticket, group_calendar_spec(ticket.group_id), now)
+            fields += sla.SLA_FIELDS
+        _save(ticket, fields, version=version)
+        labels = [
+            str(getattr(Ticket._meta.get_field(name), "verbose_name", name)) for name in changed
+        ]
+        _node(ticket, A.UPDATE, actor, ", ".join(labels))
+        _ring(ticket, ticket.assignee_id, *_watcher_ids(ticket))
+    return ticket
+
+
 def ticket_attach(*, ticket: Ticket, actor: User, upload: UploadedFile) -> TicketAttachment:
     """Store a file on the ticket after checking its size and type (by extension)."""
     import os

@@ -92,6 +92,28 @@ def start_clock(ticket: Ticket, spec: CalendarSpec, now: datetime) -> None:
     refresh_derived(ticket, spec, now)
 
 
+def reapply_policy(ticket: Ticket, spec: CalendarSpec, now: datetime) -> None:
+    """After a change of type or priority: the matching policy's targets, counted from
+    creation on the current group's calendar and shifted by the time paused so far.
+    (Time spent with earlier groups is counted on the current calendar: an approximation
+    that only matters when calendars differ.)"""
+    policy = policy_for(ticket)
+    ticket.sla_policy = policy
+    if policy is None:
+        ticket.first_response_due = ticket.resolution_due = None
+    else:
+        start = add_business_seconds(spec, ticket.created_at, 0)
+        paused = ticket.paused_seconds
+        if ticket.first_response_at is None:
+            ticket.first_response_due = add_business_seconds(
+                spec, start, policy.first_response_minutes * 60 + paused
+            )
+        ticket.resolution_due = add_business_seconds(
+            spec, start, policy.resolution_minutes * 60 + paused
+        )
+    refresh_derived(ticket, spec, now)
+
+
 def move_to_calendar(ticket: Ticket, old: CalendarSpec, new: CalendarSpec, now: datetime) -> None:
     """On forward: what was left on the old group's calendar is granted on the new one."""
     for attr in ("first_response_due", "resolution_due"):

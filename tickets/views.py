@@ -21,6 +21,7 @@ from tickets.filters import TicketFilter
 from tickets.forms import (
     AssignForm,
     AttachForm,
+    EditForm,
     ForwardForm,
     HoldForm,
     NoteForm,
@@ -116,6 +117,14 @@ def _detail_context(
         "assign_form": AssignForm(initial=version, people=selectors.group_members(ticket.group_id)),
         "hold_form": HoldForm(initial=version),
         "attach_form": AttachForm(),
+        "edit_form": EditForm(
+            initial={
+                **version,
+                "title": ticket.title,
+                "priority": ticket.priority,
+                "category": ticket.category_id,
+            }
+        ),
     }
 
 
@@ -173,6 +182,18 @@ def ticket_act(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
             services.ticket_close(ticket=ticket, actor=user, version=version)
         elif action == "reopen":
             services.ticket_reopen(ticket=ticket, actor=user, note=text, version=version)
+        elif action == "update":
+            form = EditForm(data)
+            if not form.is_valid():
+                raise ValidationError(form.errors.as_text())
+            services.ticket_update(
+                ticket=ticket,
+                actor=user,
+                version=version,
+                title=form.cleaned_data["title"],
+                priority=form.cleaned_data["priority"],
+                category=form.cleaned_data["category"],
+            )
         elif action == "attach":
             upload = request.FILES.get("file")
             if upload is None:

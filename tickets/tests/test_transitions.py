@@ -216,3 +216,31 @@ def test_who_had_it_sums_time_per_group_and_person(
     assert held[("Logistics desk", "")] == timedelta(minutes=30)
     assert held[("Logistics desk", str(person))] == timedelta(hours=1, minutes=30)
     assert held[("Refunds desk", "")] == timedelta(hours=2)
+
+
+def test_update_edits_fields_merges_answers_and_reapplies_the_sla(ticket_type, group, clock):
+    from tickets.services import ticket_update
+    from tickets.tests.factories import SlaPolicyFactory
+
+    SlaPolicyFactory.create(ticket_type=ticket_type, priority="normal", first_response_minutes=240)
+    SlaPolicyFactory.create(ticket_type=ticket_type, priority="urgent", first_response_minutes=30)
+    person = member(group)
+    t = ticket_create(
+        ticket_type=ticket_type, title="x", submitter=None, answers={**GOOD, "carrier": "YTO"}
+    )
+    before = t.version
+    ticket_update(
+        ticket=t, actor=person, priority="urgent", answers={"carrier": None, "boxes": "3"}
+    )
+    assert t.version == before + 1
+    assert t.answers == {"order_no": "BT20261101001", "boxes": 3}
+    assert t.first_response_due == clock.set(2025, 11, 3, 10, 30)
+    node = t.nodes.get(action=A.UPDATE)
+    assert "priority" in node.comment and "answers" in node.comment
+    with pytest.raises(ValidationError):
+        ticket_update(ticket=t, actor=person, answers={"order_no": None})  # required
+    with pytest.raises(StaleTicketError):
+        ticket_update(ticket=Ticket.objects.get(pk=t.pk), actor=person, title="y", version=before)
+    assert Ticket.objects.get(pk=t.pk).title == "x"
+    assert ticket_update(ticket=t, actor=person, title="x") is t  # nothing changed: no node
+    assert t.nodes.filter(action=A.UPDATE).count() == 1

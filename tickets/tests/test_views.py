@@ -363,3 +363,16 @@ def test_create_links_a_customer_the_user_may_see(client_for, people, group, sho
     assert refused.status_code == 200 and Ticket.objects.count() == 0
     client.post(url, {"title": "Q", "priority": "normal", "group": group.pk, "customer": "C-A"})
     assert Ticket.objects.get().customer == mine
+
+
+def test_edit_from_the_page(client_for, people, shop_ticket, group):
+    GroupMembership.objects.create(group=group, user=people["agent"])
+    url = reverse("tickets:act", args=[shop_ticket.pk, "update"])
+    data = {"version": shop_ticket.version, "title": "Parcel lost twice", "priority": "urgent"}
+    assert client_for("merchant_b").post(url, data).status_code == 404
+    assert client_for("business").post(url, data).status_code == 404
+    assert client_for("agent").post(url, data).status_code == 302
+    t = Ticket.objects.get(pk=shop_ticket.pk)
+    assert (t.title, t.priority) == ("Parcel lost twice", "urgent")
+    stale = client_for("agent").post(url, {**data, "title": "Other"})
+    assert stale.status_code == 409
