@@ -121,6 +121,17 @@ def seed_tickets(*, groups: dict[Any, SkillGroup], now: datetime) -> None:
             "reassign_on_breach": True,
         },
     )
+    # Short enough to see a reminder (after 5 minutes) and a breach in a demo session.
+    SlaPolicy.objects.get_or_create(
+        name="Urgent complaints",
+        defaults={
+            "ticket_type": types["Complaint"],
+            "priority": "urgent",
+            "first_response_minutes": 15,
+            "resolution_minutes": 120,
+            "remind_before_minutes": 10,
+        },
+    )
     if Ticket.objects.exists():
         return
     agent = User.objects.get(username="agent1")
