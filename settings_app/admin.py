@@ -19,13 +19,17 @@ from django.utils.translation import gettext_lazy as _
 
 from agents.models import SkillGroup
 from settings_app.models import (
+    BusinessCalendar,
+    CalendarException,
     CannedReply,
+    GroupSettings,
     KnowledgeArticle,
     KnowledgeCategory,
     KnowledgeQA,
     WebhookAllowedHost,
     WebhookDelivery,
     WebhookEndpoint,
+    WorkingInterval,
 )
 from settings_app.services import webhook_delivery_retry_now, webhook_test_delivery_create
 from settings_app.webhook_events import event_choices
@@ -283,3 +287,30 @@ class KnowledgeQAAdmin(admin.ModelAdmin):
     ]
     search_fields = ["question", "answer", "keywords"]
     list_select_related = ["category", "category__shop", "shop"]
+
+
+# --- Business calendars and group settings
+
+
+class WorkingIntervalInline(admin.TabularInline):
+    model = WorkingInterval
+    extra = 0
+
+
+class CalendarExceptionInline(admin.TabularInline):
+    model = CalendarException
+    extra = 0
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ["name", "time_zone", "follow_china_holidays"]
+    search_fields = ["name"]
+    inlines = [WorkingIntervalInline, CalendarExceptionInline]
+
+
+@admin.register(GroupSettings)
+class GroupSettingsAdmin(admin.ModelAdmin):
+    list_display = ["group", "calendar", "reassign_after_minutes"]
+    list_select_related = ["group", "calendar"]
+    autocomplete_fields = ["group"]

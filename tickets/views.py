@@ -1,9 +1,335 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""Ticket pages: thin views over tickets.selectors (reads) and tickets.services (writes)."""
 
+from __future__ import annotations
+
+from typing import Any, cast
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from commerce.selectors import customer_list_for, order_list_for
 from core.sections import section_view
+from core.types import AuthedRequest
+from tickets import selectors, services
+from tickets.filters import TicketFilter
+from tickets.forms import (
+    AssignForm,
+    AttachForm,
+    EditForm,
+    ForwardForm,
+    HoldForm,
+    NoteForm,
+    SavedViewForm,
+    TicketCreateForm,
+)
+from tickets.models import SavedView, Ticket
+from tickets.services import StaleTicketError, TicketError
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
 
 
 @section_view("tickets")
-def ticket_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "tickets/list.html", {})
+def ticket_list(request: AuthedRequest) -> HttpResponse:
+    user = request.user
+    tabs = selectors.tabs_for(user)
+    tab = request.GET.get("tab", "mine")
+    if tab not in tabs:
+        tab = "mine"
+    params = request.GET.copy()
+    for key in ("after", "before", "tab"):
+        params.pop(key, None)
+    filterset = TicketFilter(
+        params, queryset=selectors.ticket_list_for(user=user, tab=tab), user=user
+    )
+    qs = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    page = selectors.keyset_page(
+        qs, after=_int(request.GET.get("after")), before=_int(request.GET.get("before"))
+    )
+    base = params.urlencode()
+
+    def link(**extra: Any) -> str:
+        query = params.copy()
+        query["tab"] = tab
+        for key, value in extra.items():
+            query[key] = str(value)
+        return "?" + query.urlencode()
+
+    return render(
+        request,
+        "tickets/list.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "tab": tab,
+            "tabs": [(t, _tab_label(t)) for t in tabs],
+            "filter_query": base,
+            "older_url": link(after=page.older) if page.older else "",
+            "newer_url": link(before=page.newer) if page.newer else "",
+            "group_counts": selectors.group_counts_for(user=user),
+            "counts_tab": "all" if "all" in tabs else "groups",
+            "saved_views": SavedView.objects.filter(user=user),
+            "save_form": SavedViewForm(
+                initial={"querystring": urlencode({**params.dict(), "tab": tab})}
+            ),
+        },
+    )
+
+
+def _tab_label(tab: str) -> str:
+    return {"mine": _("My tickets"), "groups": _("My groups"), "all": _("All")}[tab]
+
+
+def _detail_context(
+    request: AuthedRequest, ticket: Ticket, posted: QueryDict | None = None
+) -> dict[str, Any]:
+    user = request.user
+    version = {"version": ticket.version}
+    other_groups = selectors.groups_for_submit(user=user).exclude(pk=ticket.group_id)
+    if ticket.shop_id:
+        other_groups = other_groups.filter(shop_id__in=[ticket.shop_id]) | other_groups.filter(
+            shop__isnull=True
+        )
+    text = posted.get("text", "") if posted else ""
+    timeline = selectors.timeline_for(ticket)
+    return {
+        "ticket": ticket,
+        "timeline": timeline,
+        "holdings": selectors.holdings_from(timeline),
+        "attachments": list(ticket.attachments.all()),
+        "watchers": list(ticket.watchers.all()),
+        "is_watching": ticket.watchers.filter(pk=user.pk).exists(),
+        "can_work": services.can_work(user, ticket),
+        "can_supervise": services.can_supervise(user, ticket),
+        "allowed": {a for a, states in services.ALLOWED.items() if ticket.status in states},
+        "note_form": NoteForm(initial={**version, "text": text}),
+        "forward_form": ForwardForm(initial={**version, "text": text}, groups=other_groups),
+        "assign_form": AssignForm(initial=version, people=selectors.group_members(ticket.group_id)),
+        "hold_form": HoldForm(initial=version),
+        "attach_form": AttachForm(),
+        "edit_form": EditForm(
+            initial={
+                **version,
+                "title": ticket.title,
+                "priority": ticket.priority,
+                "category": ticket.category_id,
+            }
+        ),
+    }
+
+
+@section_view("tickets")
+def ticket_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    ticket = selectors.ticket_get_for(user=request.user, pk=pk)
+    return render(request, "tickets/detail.html", _detail_context(request, ticket))
+
+
+@require_POST
+@section_view("tickets")
+def ticket_act(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
+    """One endpoint per action; each calls exactly one service. On a refusal the page is
+    shown again with the message and the text the user typed, so nothing is lost."""
+    user = request.user
+    ticket = selectors.ticket_get_for(user=user, pk=pk)
+    data = request.POST
+    version = _int(data.get("version"))
+    text = data.get("text", "")
+    try:
+        if action == "accept":
+            services.ticket_accept(ticket=ticket, actor=user, version=version)
+        elif action == "reply":
+            services.ticket_reply(ticket=ticket, actor=user, text=text, version=version)
+        elif action == "comment":
+            services.ticket_comment(ticket=ticket, actor=user, text=text)
+        elif action == "forward":
+            groups = selectors.groups_for_submit(user=user)
+            group = groups.filter(pk=_int(data.get("group")) or 0).first()
+            if group is None:
+                raise TicketError(_("Pick the group to forward to."))
+            services.ticket_forward(
+                ticket=ticket, to_group=group, actor=user, note=text, version=version
+            )
+        elif action == "assign":
+            person = (
+                selectors.group_members(ticket.group_id)
+                .filter(pk=_int(data.get("assignee")) or 0)
+                .first()
+            )
+            if person is None:
+                raise TicketError(_("Pick a member of the group."))
+            services.ticket_assign(
+                ticket=ticket, assignee=person, actor=user, version=version, note=text
+            )
+        elif action == "hold":
+            services.ticket_hold(
+                ticket=ticket, actor=user, reason=data.get("reason", ""), note=text, version=version
+            )
+        elif action == "resume":
+            services.ticket_resume(ticket=ticket, actor=user, version=version)
+        elif action == "resolve":
+            services.ticket_resolve(ticket=ticket, actor=user, note=text, version=version)
+        elif action == "close":
+            services.ticket_close(ticket=ticket, actor=user, version=version)
+        elif action == "reopen":
+            services.ticket_reopen(ticket=ticket, actor=user, note=text, version=version)
+        elif action == "update":
+            form = EditForm(data)
+            if not form.is_valid():
+                raise ValidationError(form.errors.as_text())
+            services.ticket_update(
+                ticket=ticket,
+                actor=user,
+                version=version,
+                title=form.cleaned_data["title"],
+                priority=form.cleaned_data["priority"],
+                category=form.cleaned_data["category"],
+            )
+        elif action == "attach":
+            upload = request.FILES.get("file")
+            if upload is None:
+                raise TicketError(_("Choose a file first."))
+            services.ticket_attach(ticket=ticket, actor=user, upload=upload)
+        elif action == "watch":
+            services.ticket_watch(ticket=ticket, user=user, watch=data.get("watch") == "1")
+        else:
+            raise Http404
+    except (TicketError, ValidationError) as error:
+        message = error.message if isinstance(error, TicketError) else " ".join(error.messages)
+        messages.error(request, message)
+        status = 409 if isinstance(error, StaleTicketError) else 400
+        fresh = selectors.ticket_get_for(user=user, pk=pk)
+        return render(
+            request, "tickets/detail.html", _detail_context(request, fresh, data), status=status
+        )
+    return redirect("tickets:detail", pk=ticket.pk)
+
+
+@section_view("tickets")
+def attachment_download(request: AuthedRequest, pk: int, attachment_pk: int) -> HttpResponse:
+    attachment = selectors.attachment_get_for(user=request.user, ticket_pk=pk, pk=attachment_pk)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.name,
+        content_type=attachment.content_type,
+    )
+    # A streaming response; section_view only passes it through.
+    return cast(HttpResponse, response)
+
+
+@section_view("tickets")
+def ticket_pick_type(request: AuthedRequest) -> HttpResponse:
+    types = selectors.ticket_types_for(user=request.user)
+    return render(request, "tickets/pick_type.html", {"types": types})
+
+
+@section_view("tickets")
+def ticket_create(request: AuthedRequest, type_pk: int) -> HttpResponse:
+    user = request.user
+    ticket_type = get_object_or_404(selectors.ticket_types_for(user=user), pk=type_pk)
+    groups = selectors.groups_for_submit(user=user)
+    group_id = _int(request.POST.get("group")) or ticket_type.default_group_id or 0
+    form = TicketCreateForm(
+        request.POST or None,
+        ticket_type=ticket_type,
+        groups=groups,
+        people=selectors.group_members_for(user=user, group_id=group_id),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        order = None
+        # The order to link: the form's order number, else the type's order-number field.
+        order_no = (data.get("order_no") or form.answers_order_no() or "").strip()
+        if order_no:
+            order = order_list_for(user=user).filter(order_no__iexact=order_no).first()
+            if order is None:
+                field = "order_no" if data.get("order_no") else None
+                form.add_error(field, _("No order with this number that you may see."))
+        customer = None
+        if data["customer"].strip():
+            query = data["customer"].strip()
+            customer = (
+                customer_list_for(user=user).filter(Q(external_id=query) | Q(phone=query)).first()
+            )
+            if customer is None:
+                form.add_error("customer", _("No customer with this id or phone that you may see."))
+        if form.is_valid():
+            try:
+                ticket = services.ticket_create(
+                    ticket_type=ticket_type,
+                    title=data["title"],
+                    description=data["description"],
+                    priority=data["priority"],
+                    group=data["group"],
+                    assignee=data["assignee"],
+                    order=order,
+                    customer=customer,
+                    category=data["category"],
+                    answers=form.answers(),
+                    submitter=user,
+                )
+            except ValidationError as error:
+                _add_errors(form, error)
+            except TicketError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("Ticket #%(id)s was created.") % {"id": ticket.pk})
+                return redirect("tickets:detail", pk=ticket.pk)
+    return render(request, "tickets/create.html", {"form": form, "ticket_type": ticket_type})
+
+
+def _add_errors(form: TicketCreateForm, error: ValidationError) -> None:
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for key, errors in error.error_dict.items():
+        name = key if key in form.fields else f"f_{key}"
+        form.add_error(name if name in form.fields else None, errors)
+
+
+@section_view("tickets")
+def group_member_options(request: AuthedRequest) -> HttpResponse:
+    """The create form's person picker for another group (static/tickets/create.js)."""
+    groups = selectors.groups_for_submit(user=request.user)
+    group = get_object_or_404(groups, pk=_int(request.GET.get("group")) or 0)
+    people = selectors.group_members_for(user=request.user, group_id=group.pk)
+    return render(request, "tickets/_member_options.html", {"people": people})
+
+
+@require_POST
+@section_view("tickets")
+def saved_view_create(request: AuthedRequest) -> HttpResponse:
+    form = SavedViewForm(request.POST)
+    if form.is_valid():
+        SavedView.objects.update_or_create(
+            user=request.user,
+            name=form.cleaned_data["name"],
+            defaults={"querystring": form.cleaned_data["querystring"]},
+        )
+        messages.success(request, _("View saved."))
+        return redirect(f"{_list_url()}?{form.cleaned_data['querystring']}")
+    messages.error(request, _("Give the view a name."))
+    return redirect(_list_url())
+
+
+@require_POST
+@section_view("tickets")
+def saved_view_delete(request: AuthedRequest, pk: int) -> HttpResponse:
+    SavedView.objects.filter(user=request.user, pk=pk).delete()
+    return redirect(_list_url())
+
+
+def _list_url() -> str:
+    from django.urls import reverse
+
+    return reverse("tickets:list")

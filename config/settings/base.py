@@ -258,6 +258,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Picks up webhook retries that are due (and deliveries whose first task was lost).
     "webhooks-deliver-due": {"task": "settings_app.tasks.webhook_deliver_due", "schedule": 30.0},
     "webhooks-purge-log": {"task": "settings_app.tasks.webhook_purge_log", "schedule": 3600.0},
+    # Tickets: assign what waited for working hours or for someone on duty; reassign
+    # tickets left untouched; send SLA reminders and breach escalations.
+    "tickets-assign-waiting": {"task": "tickets.assign_waiting", "schedule": 60.0},
+    "tickets-reassign-untouched": {"task": "tickets.reassign_untouched", "schedule": 60.0},
+    "tickets-sla-sweep": {"task": "tickets.sla_sweep", "schedule": 30.0},
 }
 
 # --- Email ---

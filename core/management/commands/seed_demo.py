@@ -259,6 +259,9 @@ class Command(BaseCommand):
             },
         )
         self._seed_quick_send(shops, groups)
+        from tickets.demo import seed_tickets
+
+        seed_tickets(groups=groups, now=now)
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
 
     def _seed_quick_send(self, shops: dict[str, Shop], groups: dict[Any, SkillGroup]) -> None:

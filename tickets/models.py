@@ -1,0 +1,492 @@
+"""Tickets (工单): typed work addressed to a group, its nodes (the audit trail) and SLA."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agents.models import Shop, SkillGroup
+from commerce.models import Customer, Order
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+class TicketCategory(models.Model):
+    """A reporting bucket for tickets (logistics, refund, complaint…)."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+
+    class Meta:
+        verbose_name = _("ticket category")
+        verbose_name_plural = _("ticket categories")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TicketType(models.Model):
+    """A template: the fields a submitter fills in once, and where the ticket goes."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    default_group = models.ForeignKey(
+        SkillGroup,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("default group"),
+    )
+    category = models.ForeignKey(
+        TicketCategory,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="types",
+        verbose_name=_("default category"),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("ticket type")
+        verbose_name_plural = _("ticket types")
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TicketField(models.Model):
+    """One field of a ticket type's form."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", _("Text")
+        LONG_TEXT = "long_text", _("Long text")
+        NUMBER = "number", _("Number")
+        CHOICE = "choice", _("Choice")
+        DATE = "date", _("Date")
+        ORDER_NO = "order_no", _("Order number")
+        AMOUNT = "amount", _("Amount")
+
+    ticket_type = models.ForeignKey(
+        TicketType, on_delete=models.CASCADE, related_name="fields", verbose_name=_("ticket type")
+    )
+    key = models.SlugField(_("key"), max_length=40, help_text=_("Stable name in stored answers."))
+    label = models.CharField(_("label"), max_length=80)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.TEXT)
+    required = models.BooleanField(_("required"), default=False)
+    options = models.TextField(
+        _("options"), blank=True, help_text=_("For a choice: one option per line.")
+    )
+    help_text = models.CharField(_("help text"), max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("ticket field")
+        verbose_name_plural = _("ticket fields")
+        ordering = ["ticket_type", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket_type", "key"], name="ticketfield_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def option_list(self) -> list[str]:
+        return [line.strip() for line in self.options.splitlines() if line.strip()]
+
+
+class Ticket(models.Model):
+    """A tracked piece of work addressed to a group; assigned to one person at a time."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        WAITING_HOURS = "waiting_hours", _("Waiting for working hours")
+        ASSIGNED = "assigned", _("Assigned")
+        IN_PROGRESS = "in_progress", _("In progress")
+        ON_HOLD = "on_hold", _("On hold")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
+
+    class HoldReason(models.TextChoices):
+        CUSTOMER = "customer", _("Waiting for the customer")
+        THIRD_PARTY = "third_party", _("Waiting for a third party")
+
+    OPEN_STATUSES = ("new", "waiting_hours", "assigned", "in_progress", "on_hold")
+
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    ticket_type = models.ForeignKey(
+        TicketType, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("type")
+    )
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
+    )
+    category = models.ForeignKey(
+        TicketCategory,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("category"),
+    )
+    status = models.CharField(
+        _("status"), max_length=14, choices=Status.choices, default=Status.NEW
+    )
+    hold_reason = models.CharField(
+        _("hold reason"), max_length=12, choices=HoldReason.choices, blank=True
+    )
+    shop = models.ForeignKey(
+        Shop,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("shop"),
+        help_text=_("Empty for a platform ticket."),
+    )
+    group = models.ForeignKey(
+        SkillGroup, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("group")
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+        verbose_name=_("assignee"),
+    )
+    submitter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="submitted_tickets",
+        verbose_name=_("submitter"),
+    )
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("customer"),
+    )
+    order = models.ForeignKey(
+        Order,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("order"),
+    )
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+    watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="watched_tickets",
+        verbose_name=_("watchers"),
+    )
+    # Optimistic locking: every write is UPDATE … WHERE version = N and bumps it.
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # SLA: deadlines on the group's calendar; a customer hold pauses the clock and shifts them.
+    sla_policy = models.ForeignKey(
+        "SlaPolicy",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("SLA policy"),
+    )
+    first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
+    resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    paused_at = models.DateTimeField(_("SLA paused since"), null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(_("paused business seconds"), default=0)
+    # Denormalised for the list filter and the sweep: the nearest running deadline and the
+    # moment its reminder is due. Null when no clock runs (no policy, paused, done).
+    sla_due = models.DateTimeField(_("next SLA deadline"), null=True, blank=True)
+    sla_warn_at = models.DateTimeField(_("SLA reminder at"), null=True, blank=True)
+    # When the SLA sweep must look at this ticket next (a reminder or a breach is due).
+    sla_check_at = models.DateTimeField(_("SLA check at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="ticket_recent"),
+            models.Index(fields=["group", "status"], name="ticket_group_status"),
+            # Open/overdue counts per group read only this (small) index; shop is in it
+            # so a merchant's counts are an index-only scan too.
+            models.Index(
+                fields=["group", "shop", "sla_due"],
+                condition=Q(
+                    status__in=["new", "waiting_hours", "assigned", "in_progress", "on_hold"]
+                ),
+                name="ticket_open_by_group",
+            ),
+            models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
+            models.Index(fields=["shop", "-created_at", "-id"], name="ticket_shop_recent"),
+            models.Index(
+                fields=["sla_warn_at"],
+                condition=Q(sla_warn_at__isnull=False),
+                name="ticket_sla_warn",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[
+                        "new",
+                        "waiting_hours",
+                        "assigned",
+                        "in_progress",
+                        "on_hold",
+                        "resolved",
+                        "closed",
+                    ]
+                ),
+                name="ticket_status_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title}"
+
+    @classmethod
+    def shop_scope_q(cls, shop_ids: frozenset[int]) -> Q:
+        # Platform tickets (no shop) stay invisible to merchants.
+        return Q(shop_id__in=shop_ids)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def sla_state(self) -> str:
+        """ok / due_soon / breached / paused / none (no running clock)."""
+        if self.paused_at is not None:
+            return "paused"
+        if self.sla_due is None:
+            return "none"
+        now = timezone.now()
+        if now >= self.sla_due:
+            return "breached"
+        if self.sla_warn_at is not None and now >= self.sla_warn_at:
+            return "due_soon"
+        return "ok"
+
+
+class TicketNode(models.Model):
+    """One step in a ticket's life (节点): who, in which group, did what, with what result."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Created")
+        ASSIGN = "assign", _("Assigned")
+        HOLD_FOR_HOURS = "wait_hours", _("Waiting for working hours")
+        ACCEPT = "accept", _("Accepted")
+        REPLY = "reply", _("Replied to the customer")
+        COMMENT = "comment", _("Internal comment")
+        FORWARD = "forward", _("Forwarded")
+        REASSIGN = "reassign", _("Reassigned")
+        HOLD = "hold", _("Put on hold")
+        RESUME = "resume", _("Resumed")
+        RESOLVE = "resolve", _("Resolved")
+        CLOSE = "close", _("Closed")
+        REOPEN = "reopen", _("Reopened")
+        SLA_REMINDER = "sla_reminder", _("SLA reminder")
+        SLA_BREACH = "sla_breach", _("SLA breached")
+        ATTACH = "attach", _("Attached a file")
+        UPDATE = "update", _("Edited")
+
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="nodes", verbose_name=_("ticket")
+    )
+    action = models.CharField(_("action"), max_length=14, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+        help_text=_("Empty: the system."),
+    )
+    group = models.ForeignKey(
+        SkillGroup,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("group"),
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("held by"),
+    )
+    status = models.CharField(_("result"), max_length=14, choices=Ticket.Status.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("ticket node")
+        verbose_name_plural = _("ticket nodes")
+        ordering = ["ticket", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+def _attachment_path(instance: TicketAttachment, filename: str) -> str:
+    return f"tickets/{instance.ticket_id}/{filename}"
+
+
+class TicketAttachment(models.Model):
+    """A file on a ticket; served only through the ticket's access check."""
+
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("ticket")
+    )
+    file = models.FileField(_("file"), upload_to=_attachment_path)
+    name = models.CharField(_("name"), max_length=200)
+    size = models.PositiveIntegerField(_("size"))
+    content_type = models.CharField(_("content type"), max_length=100)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SlaPolicy(models.Model):
+    """First-response and resolution targets, in business minutes of the group's calendar."""
+
+    name = models.CharField(_("name"), max_length=80)
+    ticket_type = models.ForeignKey(
+        TicketType,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="sla_policies",
+        verbose_name=_("ticket type"),
+        help_text=_("Empty: every type."),
+    )
+    priority = models.CharField(
+        _("priority"),
+        max_length=10,
+        choices=Priority.choices,
+        blank=True,
+        help_text=_("Empty: every priority."),
+    )
+    first_response_minutes = models.PositiveIntegerField(
+        _("first response within (business minutes)"),
+        validators=[MinValueValidator(1), MaxValueValidator(60 * 24 * 365)],
+    )
+    resolution_minutes = models.PositiveIntegerField(
+        _("resolve within (business minutes)"),
+        validators=[MinValueValidator(1), MaxValueValidator(60 * 24 * 365)],
+    )
+    remind_before_minutes = models.PositiveIntegerField(
+        _("remind before the deadline (business minutes)"), default=30
+    )
+    reassign_on_breach = models.BooleanField(_("reassign on breach"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SlaEvent(models.Model):
+    """A reminder or breach notice: one row per deadline value, so it is sent only once."""
+
+    class Deadline(models.TextChoices):
+        FIRST_RESPONSE = "first_response", _("First response")
+        RESOLUTION = "resolution", _("Resolution")
+
+    class Kind(models.TextChoices):
+        REMINDER = "reminder", _("Reminder")
+        BREACH = "breach", _("Breach")
+
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="sla_events", verbose_name=_("ticket")
+    )
+    deadline_kind = models.CharField(_("deadline"), max_length=16, choices=Deadline.choices)
+    deadline = models.DateTimeField(_("deadline at"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SLA event")
+        verbose_name_plural = _("SLA events")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "deadline_kind", "deadline", "kind"], name="slaevent_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.deadline_kind} {self.kind}"
+
+
+class SavedView(models.Model):
+    """A user's named ticket-list filter (the querystring)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="saved_ticket_views",
+        verbose_name=_("user"),
+    )
+    name = models.CharField(_("name"), max_length=60)
+    querystring = models.CharField(_("filter"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="savedview_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
