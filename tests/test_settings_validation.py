@@ -35,6 +35,7 @@ def _load(settings_module: str, **env: str) -> subprocess.CompletedProcess:
         ({"KEFU_LOGIN_FAILURE_LIMIT": "five"}, "KEFU_LOGIN_FAILURE_LIMIT"),
         ({"KEFU_TIME_ZONE": "Mars/Olympus"}, "KEFU_TIME_ZONE"),
         ({"KEFU_LOG_LEVEL": "LOUD"}, "KEFU_LOG_LEVEL"),
+        ({"KEFU_SITE_URL": "kefu.example.com"}, "KEFU_SITE_URL"),
     ],
 )
 def test_bad_value_is_rejected_with_its_name(env, named):

@@ -20,6 +20,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, F, ForeignKey, OuterRef, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -890,6 +891,8 @@ def sla_event_deliver(*, event_id: int) -> bool:
             "deadline": event.get_deadline_kind_display(),
             "due": f"{timezone.localtime(event.deadline):%Y-%m-%d %H:%M}",
         }
+        link = settings.KEFU_SITE_URL.rstrip("/") + reverse("tickets:detail", args=[ticket.pk])
+        body = f"{body}\n\n{link}\n"
         for person in recipients:
             broadcast_on_commit(
                 f"user.{person.pk}",

@@ -75,6 +75,8 @@ EMAIL_URL = env_url(
     "EMAIL_URL", "consolemail://", schemes=("consolemail", "smtp", "smtps", "memorymail")
 )
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="kefu@localhost")
+# Where staff open the back office: links in notification emails start with this.
+KEFU_SITE_URL = env_url("KEFU_SITE_URL", "http://127.0.0.1:8000", schemes=("http", "https"))
 TIME_ZONE = env.str("KEFU_TIME_ZONE", default="Asia/Shanghai")
 LOG_LEVEL = env.str("KEFU_LOG_LEVEL", default="INFO").upper()
 # Without Redis, Celery runs tasks in the calling process (the embedded demo).

@@ -218,3 +218,21 @@ def test_a_year_of_business_minutes_is_reachable():
     end = add_business_seconds(PLAIN, sh(2025, 11, 3, 9), 525_600 * 60)
     assert end.year == 2030
     assert business_seconds_between(PLAIN, sh(2025, 11, 3, 9), end) == 525_600 * 60
+
+
+def test_random_instants_and_durations_round_trip():
+    """Seeded: 300 random starts in 2025-2026 (holidays, 调休, nights) and durations."""
+    import random
+
+    from settings_app.business_time import subtract_business_seconds
+
+    rng = random.Random(20251001)
+    base = sh(2025, 1, 1)
+    for _ in range(300):
+        start = base + timedelta(minutes=rng.randrange(0, 2 * 365 * 24 * 60 - 30 * 24 * 60))
+        seconds = rng.choice([60, 1800, 3600 * 3, 3600 * 7.5, 3600 * 20, 3600 * 60])
+        end = add_business_seconds(CHINA, start, seconds)
+        assert end > start
+        assert business_seconds_between(CHINA, start, end) == pytest.approx(seconds)
+        assert is_open_at(CHINA, end - timedelta(seconds=1))
+        assert subtract_business_seconds(CHINA, end, seconds) == next_opening(CHINA, start)

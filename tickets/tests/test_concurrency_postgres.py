@@ -99,3 +99,10 @@ def test_concurrent_accepts_one_wins_the_other_is_told(ticket_type, group):
     assert len(results) == 1
     assert len(errors) == 1 and isinstance(errors[0], (StaleTicketError, TicketError))
     assert t.nodes.filter(action=TicketNode.Action.ACCEPT).count() == 1
+
+
+def test_title_search_has_a_trigram_index():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'ticket_title_trgm'")
+        row = cursor.fetchone()
+    assert row is not None and "gin_trgm_ops" in row[0]

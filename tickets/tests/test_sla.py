@@ -123,6 +123,7 @@ def test_reminder_then_breach_each_sent_once(
     assert len(mail.outbox) == 2
     assert sorted(mail.outbox[1].to) == sorted([holder.email, lead.email])
     assert "breached" in mail.outbox[1].subject
+    assert f"/tickets/{t.pk}/" in mail.outbox[1].body  # a link to open it
     kinds = list(SlaEvent.objects.order_by("created_at").values_list("kind", flat=True))
     assert kinds == ["reminder", "breach"]
     t.refresh_from_db()
