@@ -626,7 +626,7 @@ def time_probe(
                 result.queries.append(int(r.headers["X-Bench-Queries"]))
         if r.status_code != 200:
             result.note = f"HTTP {r.status_code}"
-        if time.monotonic() > deadline and i >= warmup:
+        if time.monotonic() > deadline and i >= warmup and i + 1 < warmup + requests_n:
             result.note = (result.note + " " if result.note else "") + (
                 f"time budget {budget_s:.0f} s reached after {len(result.timings_s)} requests"
             )
