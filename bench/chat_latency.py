@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import multiprocessing as mp
 import os
@@ -42,6 +43,7 @@ from common import (
     ROOT,
     VAR,
     RssSampler,
+    descendants,
     free_port,
     machine_line,
     percentile,
@@ -237,6 +239,7 @@ async def _load(target: ChatTarget, spec: LoadSpec, barrier: Any) -> dict[str, A
 
     sent: dict[str, float] = {}
     latencies: list[float] = []
+    timeline: list[tuple[float, float]] = []
     seen: set[str] = set()
     duplicates = 0
     unknown = 0
@@ -262,6 +265,7 @@ async def _load(target: ChatTarget, spec: LoadSpec, barrier: Any) -> dict[str, A
                     continue
                 seen.add(mid)
                 latencies.append(now - sent_at)
+                timeline.append((sent_at, now - sent_at))
                 last_recv = now
                 if len(seen) >= total:
                     all_received.set()
@@ -284,6 +288,10 @@ async def _load(target: ChatTarget, spec: LoadSpec, barrier: Any) -> dict[str, A
             await pair.customer.send(target.customer_frame(f"w-{pair.index}", time.monotonic()))
         await asyncio.sleep(0.01)
     await asyncio.sleep(1)
+    # The generator's own objects (2 sockets per pair) are long-lived: keep them out of the
+    # cyclic GC so its pauses do not show up as server latency.
+    gc.collect()
+    gc.freeze()
     # Every load process starts sending at the same moment.
     await loop.run_in_executor(None, barrier.wait)
     send_errors = 0
@@ -329,6 +337,7 @@ async def _load(target: ChatTarget, spec: LoadSpec, barrier: Any) -> dict[str, A
         "unknown": unknown,
         "closed_early": closed_early,
         "latencies": latencies,
+        "timeline": timeline,
         "lag": lag,
         "t0": t0,
         "send_end": send_end,
@@ -399,6 +408,20 @@ def run_load(
     t0 = min(r["t0"] for r in results)
     last = max(r["last_recv"] for r in results) or max(r["send_end"] for r in results)
     send_span = max(r["send_end"] for r in results) - t0
+    buckets: dict[int, list[float]] = {}
+    for r in results:
+        for sent_at, latency in r["timeline"]:
+            buckets.setdefault(int(sent_at - t0), []).append(latency * 1000)
+    per_second = [
+        {
+            "second": sec,
+            "n": len(v),
+            "p50_ms": round(percentile(v, 50), 1),
+            "p99_ms": round(percentile(v, 99), 1),
+            "max_ms": round(max(v), 1),
+        }
+        for sec, v in sorted(buckets.items())
+    ]
     return {
         "pairs": pairs,
         "offered_rate": rate,
@@ -421,10 +444,23 @@ def run_load(
         "p99_ms": percentile(lat, 99) * 1000,
         "max_ms": (max(lat) * 1000) if lat else float("nan"),
         "gen_lag_p99_ms": percentile(lag, 99) * 1000,
+        "load_avg_1m_after": os.getloadavg()[0],
+        "per_second": per_second,
     }
 
 
 # --- Runner --------------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process tree so far (from /proc/<pid>/stat)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in descendants(pid):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 def sustained(r: dict[str, Any], limit_ms: float) -> bool:
@@ -448,10 +484,15 @@ def run_target(target: ChatTarget, args: argparse.Namespace) -> dict[str, Any]:
         rss = RssSampler(proc.pid).start()
         target.before_run(args.pairs)
         log(f"{target.name}: {args.pairs} pairs, {args.rate:g} msg/s for {args.duration:g} s")
+        cpu0 = cpu_seconds(proc.pid)
         main_run = run_load(
             target, base, pairs=args.pairs, rate=args.rate, duration=args.duration, args=args
         )
         main_run["server_peak_rss_mb"] = round(rss.peak_process_mb, 1)
+        if main_run.get("received"):
+            cpu = cpu_seconds(proc.pid) - cpu0
+            main_run["server_cpu_s"] = round(cpu, 2)
+            main_run["server_cpu_ms_per_msg"] = round(cpu * 1000 / main_run["received"], 3)
         out["main"] = main_run
         log(f"  {brief(main_run)}")
         steps: list[dict[str, Any]] = []
@@ -509,7 +550,7 @@ def brief(r: dict[str, Any]) -> str:
         f"p50 {r['p50_ms']:.1f} / p95 {r['p95_ms']:.1f} / p99 {r['p99_ms']:.1f} ms, "
         f"achieved {r['achieved_rate']:.0f}/s of {r['offered_rate']:g}, sent {r['sent']}, "
         f"lost {r['lost']}, dup {r['duplicates']}, conn err {r['connect_errors']}, "
-        f"gen lag p99 {r['gen_lag_p99_ms']:.1f} ms"
+        f"gen lag p99 {r['gen_lag_p99_ms']:.1f} ms, load {r['load_avg_1m_after']:.2f}"
     )
 
 
@@ -522,7 +563,8 @@ def render(report: dict[str, Any]) -> str:
     ]
     headers = [
         "target", "p50 ms", "p95 ms", "p99 ms", "max ms", "achieved/s", "sent", "lost",
-        "dup", "conn err", "gen lag p99", "peak RSS MB", f"max rate p99<={a['p99_limit']:g}",
+        "dup", "conn err", "gen lag p99", "srv CPU ms/msg", "peak RSS MB",
+        f"max rate p99<={a['p99_limit']:g}",
     ]  # fmt: skip
     rows = []
     for t in report["targets"]:
@@ -534,7 +576,7 @@ def render(report: dict[str, Any]) -> str:
             [
                 t["target"], m["p50_ms"], m["p95_ms"], m["p99_ms"], m["max_ms"],
                 m["achieved_rate"], m["sent"], m["lost"], m["duplicates"], m["connect_errors"],
-                m["gen_lag_p99_ms"], t["server_peak_rss_mb"],
+                m["gen_lag_p99_ms"], m.get("server_cpu_ms_per_msg", "-"), t["server_peak_rss_mb"],
                 t["max_sustained_rate"] if t["max_sustained_rate"] is not None else "-",
             ]
         )  # fmt: skip
@@ -557,10 +599,10 @@ def main() -> None:
     p.add_argument("--connect-concurrency", type=int, default=100)
     p.add_argument(
         "--steps",
-        default="500,800,1200,1600,2000,2500,3000",
+        default="200,300,500,800,1200,1600,2000,2500,3000",
         help="rates tried in order to find the highest sustained one ('' skips)",
     )
-    p.add_argument("--max-steps", type=int, default=7)
+    p.add_argument("--max-steps", type=int, default=9)
     p.add_argument("--step-duration", type=float, default=15)
     p.add_argument("--bisect", action=argparse.BooleanOptionalAction, default=True)
     p.add_argument("--p99-limit", type=float, default=100, help="ms, for the stepping")
