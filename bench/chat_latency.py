@@ -114,8 +114,11 @@ def ws_connect(url: str, **kw: Any) -> Any:
 class EchoTarget(ChatTarget):
     """bench/echo_app.py under uvicorn with one of the two Redis channel layers."""
 
-    def __init__(self, layer: str, redis_url: str, max_connections: int, capacity: int) -> None:
+    def __init__(
+        self, layer: str, redis_url: str, max_connections: int, capacity: int, ws_ping: float
+    ) -> None:
         self.layer = layer
+        self.ws_ping = ws_ping
         self.redis_url = redis_url
         self.max_connections = max_connections
         self.capacity = capacity
@@ -124,7 +127,7 @@ class EchoTarget(ChatTarget):
         extra = f", capacity {capacity}" if layer == "core" else ""
         self.description = (
             f"bare Channels echo, {cls} (redis pool max_connections {max_connections}{extra}), "
-            "uvicorn 1 process, uvloop, websockets, per-message-deflate off"
+            f"uvicorn 1 process, uvloop, websockets, per-message-deflate off, ws ping {ws_ping:g} s"
         )
 
     def serve(self, port: int) -> Any:
@@ -157,6 +160,8 @@ class EchoTarget(ChatTarget):
             "false",
             "--backlog",
             "4096",
+            "--ws-ping-interval",
+            str(self.ws_ping),
         ]
         return server_process(
             cmd, port=port, env=env, cwd=ROOT, log=VAR / f"chat-{self.name}-server.log"
@@ -608,6 +613,9 @@ def main() -> None:
     p.add_argument("--p99-limit", type=float, default=100, help="ms, for the stepping")
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/7")
     p.add_argument("--redis-max-connections", type=int, default=1000)
+    p.add_argument(
+        "--ws-ping", type=float, default=20, help="uvicorn --ws-ping-interval (its default: 20)"
+    )
     p.add_argument("--capacity", type=int, default=100, help="RedisChannelLayer capacity")
     args = p.parse_args()
 
@@ -621,7 +629,11 @@ def main() -> None:
         target: ChatTarget
         if name in ("echo-pubsub", "echo-core"):
             target = EchoTarget(
-                name.split("-")[1], args.redis_url, args.redis_max_connections, args.capacity
+                name.split("-")[1],
+                args.redis_url,
+                args.redis_max_connections,
+                args.capacity,
+                args.ws_ping,
             )
         elif name == "kefu":
             target = KefuChatTarget()
