@@ -42,6 +42,7 @@ import websockets
 from common import (
     ROOT,
     VAR,
+    KefuStack,
     RssSampler,
     descendants,
     free_port,
@@ -185,28 +186,59 @@ class EchoTarget(ChatTarget):
 
 
 class KefuChatTarget(ChatTarget):
-    """The real customer/agent consumers in config.asgi:application (see bench/README.md)."""
+    """The real customer/agent consumers in config.asgi:application (see bench/README.md).
+
+    Written: its own database (kefu_bench_chat), migrated, with the demo data, and the
+    server as the Procfile starts it, with the same uvicorn flags as the echo floor.
+    TODO when the chat consumers and docs/realtime.md are merged: seeding N agents and
+    conversations in prepare(), open_pair(), customer_frame() and agent_message_id(),
+    which raise NotImplementedError until then.
+    """
 
     name = "kefu"
-    description = "Kefu config.asgi:application, production settings, Postgres + Redis"
+    description = (
+        "Kefu config.asgi:application, production settings, Postgres + Redis (db 6), "
+        "uvicorn 1 process, uvloop, websockets, per-message-deflate off"
+    )
 
-    def _todo(self) -> NotImplementedError:
+    def __init__(self, dbname: str, redis_url: str, ws_ping: float) -> None:
+        self.stack = KefuStack(dbname, redis_url, log_name="chat-kefu-server.log")
+        self.ws_ping = ws_ping
+
+    def _todo(self, what: str) -> NotImplementedError:
         return NotImplementedError(
-            "the Kefu chat target is written from docs/realtime.md once the chat consumers "
+            f"KefuChatTarget.{what}: written from docs/realtime.md once the chat consumers "
             "are merged; bench/README.md lists what it must do"
         )
 
+    def prepare(self) -> None:
+        self.stack.prepare()
+        # TODO with the chat consumers: N agents (known passwords, online, in the demo
+        # channel's default skill group, capacity enough for N conversations).
+
     def serve(self, port: int) -> Any:
-        raise self._todo()
+        return self.stack.serve(
+            port,
+            "--loop",
+            "uvloop",
+            "--ws",
+            "websockets",
+            "--ws-per-message-deflate",
+            "false",
+            "--backlog",
+            "4096",
+            "--ws-ping-interval",
+            str(self.ws_ping),
+        )
 
     async def open_pair(self, base: str, index: int) -> Pair:
-        raise self._todo()
+        raise self._todo("open_pair")
 
     def customer_frame(self, msg_id: str, sent_at: float) -> str:
-        raise self._todo()
+        raise self._todo("customer_frame")
 
     def agent_message_id(self, frame: str | bytes) -> str | None:
-        raise self._todo()
+        raise self._todo("agent_message_id")
 
 
 # --- Load generator (runs in its own process) --------------------------------------------
@@ -612,6 +644,8 @@ def main() -> None:
     p.add_argument("--bisect", action=argparse.BooleanOptionalAction, default=True)
     p.add_argument("--p99-limit", type=float, default=100, help="ms, for the stepping")
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/7")
+    p.add_argument("--kefu-db", default="kefu_bench_chat")
+    p.add_argument("--kefu-redis-url", default="redis://127.0.0.1:6379/6")
     p.add_argument("--redis-max-connections", type=int, default=1000)
     p.add_argument(
         "--ws-ping", type=float, default=20, help="uvicorn --ws-ping-interval (its default: 20)"
@@ -636,7 +670,7 @@ def main() -> None:
                 args.ws_ping,
             )
         elif name == "kefu":
-            target = KefuChatTarget()
+            target = KefuChatTarget(args.kefu_db, args.kefu_redis_url, args.ws_ping)
         else:
             p.error(f"unknown target {name!r}")
         report["targets"].append(run_target(target, args))

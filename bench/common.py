@@ -18,10 +18,25 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var" / "bench"
 PORT_RANGE = range(8400, 8500)
+PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432")
+
+
+def pg_url(dbname: str) -> str:
+    return f"{PG_ADMIN_URL.rstrip('/')}/{dbname}"
+
+
+def ensure_database(dbname: str) -> None:
+    import psycopg
+
+    with psycopg.connect(pg_url("postgres"), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [dbname]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{dbname}"')
 
 
 def percentile(values: Sequence[float], pct: float) -> float:
@@ -236,3 +251,60 @@ def raise_nofile(want: int) -> int:
     if soft < target:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+class KefuStack:
+    """Kefu itself as a benchmark runs it: production settings over plain HTTP on 127.0.0.1,
+    its own Postgres database and Redis db, the server as the Procfile starts it (uvicorn
+    config.asgi:application), one worker. Shared by the ticket and chat benchmarks."""
+
+    def __init__(self, dbname: str, redis_url: str, *, log_name: str) -> None:
+        self.dbname = dbname
+        self.redis_url = redis_url
+        self.log = VAR / log_name
+        self.python = ROOT / ".venv" / "bin" / "python"
+        secret = VAR / "kefu-secret-key"
+        if not secret.exists():
+            import secrets
+
+            secret.parent.mkdir(parents=True, exist_ok=True)
+            secret.write_text(secrets.token_urlsafe(64))
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "DATABASE_URL": pg_url(dbname),
+            "REDIS_URL": redis_url,
+            "DJANGO_SECRET_KEY_FILE": str(secret),
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DJANGO_SECURE_SSL_REDIRECT": "false",
+            "DJANGO_SECURE_COOKIES": "false",
+            "DJANGO_SECURE_HSTS_SECONDS": "0",
+            "KEFU_LOG_LEVEL": "WARNING",
+        }
+        self.env.pop("DJANGO_SECRET_KEY", None)
+
+    def manage(self, *args: str) -> None:
+        subprocess.run([str(self.python), "manage.py", *args], env=self.env, cwd=ROOT, check=True)
+
+    def prepare(self) -> None:
+        """Its database, migrated, with the demo shops, groups and users (kefu-demo)."""
+        ensure_database(self.dbname)
+        self.manage("migrate", "--no-input", "-v", "0")
+        self.manage("seed_demo")
+
+    def serve(self, port: int, *extra: str) -> contextlib.AbstractContextManager[Any]:
+        cmd = [
+            str(ROOT / ".venv" / "bin" / "uvicorn"),
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--lifespan",
+            "off",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            *extra,
+        ]
+        return server_process(cmd, port=port, env=self.env, cwd=ROOT, log=self.log)

@@ -33,29 +33,19 @@ from typing import Any
 import psycopg
 import requests
 from common import (
-    ROOT,
     VAR,
+    KefuStack,
     RssSampler,
+    ensure_database,
     free_port,
     machine_line,
+    pg_url,
     server_process,
     summary_ms,
     table,
 )
 
-PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432")
 PER_PAGE = 25
-
-
-def pg_url(dbname: str) -> str:
-    return f"{PG_ADMIN_URL.rstrip('/')}/{dbname}"
-
-
-def ensure_database(dbname: str) -> None:
-    with psycopg.connect(pg_url("postgres"), autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [dbname]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{dbname}"')
 
 
 def log(msg: str) -> None:
@@ -524,38 +514,26 @@ class HelpdeskTarget(Target):
 class KefuTarget(Target):
     """Kefu's /tickets/ list under production settings (see bench/README.md, "Kefu target").
 
-    What does not depend on the ticket schema is written: a Postgres database of its own,
-    `migrate` with config.settings.production, the demo users through `seed_demo`, the
-    server exactly as the Procfile runs it (uvicorn, one worker here) and a login through
+    What does not depend on the ticket schema is written (common.KefuStack): a Postgres
+    database of its own, `migrate` and `seed_demo` with config.settings.production, the
+    server as the Procfile runs it (uvicorn, one worker here) and a login through
     /accounts/login/. Seeding N tickets and the list URLs depend on the tickets app that
-    is being written in another branch: `seed_sql` and `probes` raise until it lands.
+    is being written in another branch: `ticket_count`, `seed_sql` and `probes` raise
+    NotImplementedError until it lands.
     """
 
     name = "Kefu"
     server_desc = "uvicorn 1 worker (ASGI, config.asgi), production settings"
 
     def __init__(self, dbname: str, redis_url: str) -> None:
+        self.stack = KefuStack(dbname, redis_url, log_name="kefu-tickets-server.log")
         self.dbname = dbname
-        self.redis_url = redis_url
-        self.python = ROOT / ".venv" / "bin" / "python"
-        secret = VAR / "kefu-secret-key"
-        if not secret.exists():
-            secret.parent.mkdir(parents=True, exist_ok=True)
-            secret.write_text(base64.urlsafe_b64encode(os.urandom(48)).decode())
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings.production",
-            "DATABASE_URL": pg_url(self.dbname),
-            "REDIS_URL": self.redis_url,
-            "DJANGO_SECRET_KEY_FILE": str(secret),
-            "DJANGO_SECURE_SSL_REDIRECT": "false",
-            "DJANGO_SECURE_COOKIES": "false",
-            "DJANGO_SECURE_HSTS_SECONDS": "0",
-            "KEFU_LOG_LEVEL": "WARNING",
-        }
 
-    def _manage(self, *args: str) -> None:
-        subprocess.run([str(self.python), "manage.py", *args], env=self.env, cwd=ROOT, check=True)
+    def ticket_count(self) -> int:
+        """SELECT count(*) on the tickets table. TODO with the tickets app."""
+        raise NotImplementedError(
+            "KefuTarget.ticket_count: needs the tickets table (see bench/README.md)"
+        )
 
     def seed_sql(self, n: int) -> str:
         """SQL that brings the tickets table to exactly n rows. TODO with the tickets app."""
@@ -564,31 +542,15 @@ class KefuTarget(Target):
             "tickets table once the tickets app is merged (see bench/README.md)"
         )
 
-    def ticket_count(self) -> int:
-        raise NotImplementedError("KefuTarget.ticket_count: needs the tickets table name")
-
     def prepare(self, n: int) -> None:
-        ensure_database(self.dbname)
-        self._manage("migrate", "--no-input", "-v", "0")
-        self._manage("seed_demo")
+        self.stack.prepare()
         if self.ticket_count() != n:
             with psycopg.connect(pg_url(self.dbname), autocommit=True) as conn:
                 conn.execute(self.seed_sql(n))  # type: ignore[arg-type]
                 conn.execute("VACUUM ANALYZE")
 
     def serve(self, port: int) -> Any:
-        cmd = [
-            str(ROOT / ".venv" / "bin" / "uvicorn"),
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--lifespan",
-            "off",
-            "--no-access-log",
-        ]
-        return server_process(cmd, port=port, env=self.env, cwd=ROOT, log=VAR / "kefu-server.log")
+        return self.stack.serve(port)
 
     def login(self, session: requests.Session, base_url: str) -> None:
         django_form_login(session, base_url + "/accounts/login/", "supervisor", "kefu-demo")
