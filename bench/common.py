@@ -287,9 +287,11 @@ class KefuStack:
         subprocess.run([str(self.python), "manage.py", *args], env=self.env, cwd=ROOT, check=True)
 
     def prepare(self) -> None:
-        """Its database, migrated, with the demo shops, groups and users (kefu-demo)."""
+        """Its database, migrated, with the demo shops, groups and users (kefu-demo), and
+        the static files collected (production settings serve them from the manifest)."""
         ensure_database(self.dbname)
         self.manage("migrate", "--no-input", "-v", "0")
+        self.manage("collectstatic", "--no-input", "-v", "0")
         self.manage("seed_demo")
 
     def serve(self, port: int, *extra: str) -> contextlib.AbstractContextManager[Any]:
