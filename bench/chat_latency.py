@@ -538,18 +538,26 @@ def run_target(target: ChatTarget, args: argparse.Namespace) -> dict[str, Any]:
             rates = [float(x) for x in args.steps.split(",") if x.strip()]
             failed_at: float | None = None
             for rate in rates[: args.max_steps]:
-                target.before_run(args.pairs)
-                r = run_load(
-                    target,
-                    base,
-                    pairs=args.pairs,
-                    rate=rate,
-                    duration=args.step_duration,
-                    args=args,
-                )
-                r["sustained"] = sustained(r, args.p99_limit)
-                steps.append(r)
-                log(f"  step {rate:g} msg/s: {brief(r)} -> {'ok' if r['sustained'] else 'no'}")
+                # A failed step is retried (--step-retries, default once): on a shared
+                # machine one burst from another process can fail a 15 s step. Both
+                # attempts are reported; the rate counts as held if one attempt held it.
+                for attempt in range(1 + args.step_retries):
+                    target.before_run(args.pairs)
+                    r = run_load(
+                        target,
+                        base,
+                        pairs=args.pairs,
+                        rate=rate,
+                        duration=args.step_duration,
+                        args=args,
+                    )
+                    r["sustained"] = sustained(r, args.p99_limit)
+                    r["attempt"] = attempt + 1
+                    steps.append(r)
+                    verdict = "ok" if r["sustained"] else "no"
+                    log(f"  step {rate:g} msg/s (try {attempt + 1}): {brief(r)} -> {verdict}")
+                    if r["sustained"]:
+                        break
                 if r["sustained"]:
                     best = rate
                 else:
@@ -621,7 +629,11 @@ def render(report: dict[str, Any]) -> str:
     for t in report["targets"]:
         parts.append(f"- {t['target']}: {t['description']}")
         for s in t["steps"]:
-            parts.append(f"  - step {s.get('offered_rate', '?')} msg/s: {brief(s)}")
+            verdict = "held" if s.get("sustained") else "not held"
+            parts.append(
+                f"  - step {s.get('offered_rate', '?')} msg/s try {s.get('attempt', 1)}: "
+                f"{brief(s)} -> {verdict}"
+            )
     return "\n".join(parts)
 
 
@@ -641,6 +653,7 @@ def main() -> None:
     )
     p.add_argument("--max-steps", type=int, default=9)
     p.add_argument("--step-duration", type=float, default=15)
+    p.add_argument("--step-retries", type=int, default=1, help="retries of a failed step")
     p.add_argument("--bisect", action=argparse.BooleanOptionalAction, default=True)
     p.add_argument("--p99-limit", type=float, default=100, help="ms, for the stepping")
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/7")
