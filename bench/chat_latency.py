@@ -500,6 +500,13 @@ def cpu_seconds(pid: int) -> float:
     return total / ticks
 
 
+def settle(target: ChatTarget, args: argparse.Namespace) -> None:
+    """Between runs: let the server finish the previous run's disconnects (2N group
+    discards) so they do not land in the next run's first seconds, then reset."""
+    time.sleep(args.settle)
+    target.before_run(args.pairs)
+
+
 def sustained(r: dict[str, Any], limit_ms: float) -> bool:
     return (
         "error" not in r
@@ -519,7 +526,7 @@ def run_target(target: ChatTarget, args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {"target": target.name, "description": target.description}
     with target.serve(port) as proc:
         rss = RssSampler(proc.pid).start()
-        target.before_run(args.pairs)
+        settle(target, args)
         log(f"{target.name}: {args.pairs} pairs, {args.rate:g} msg/s for {args.duration:g} s")
         cpu0 = cpu_seconds(proc.pid)
         main_run = run_load(
@@ -542,7 +549,7 @@ def run_target(target: ChatTarget, args: argparse.Namespace) -> dict[str, Any]:
                 # machine one burst from another process can fail a 15 s step. Both
                 # attempts are reported; the rate counts as held if one attempt held it.
                 for attempt in range(1 + args.step_retries):
-                    target.before_run(args.pairs)
+                    settle(target, args)
                     r = run_load(
                         target,
                         base,
@@ -567,7 +574,7 @@ def run_target(target: ChatTarget, args: argparse.Namespace) -> dict[str, Any]:
             if best is not None and failed_at is not None and args.bisect:
                 mid = round((best + failed_at) / 2, -1)
                 if best < mid < failed_at:
-                    target.before_run(args.pairs)
+                    settle(target, args)
                     r = run_load(
                         target,
                         base,
@@ -653,6 +660,7 @@ def main() -> None:
     )
     p.add_argument("--max-steps", type=int, default=9)
     p.add_argument("--step-duration", type=float, default=15)
+    p.add_argument("--settle", type=float, default=3, help="seconds of quiet between runs")
     p.add_argument("--step-retries", type=int, default=1, help="retries of a failed step")
     p.add_argument("--bisect", action=argparse.BooleanOptionalAction, default=True)
     p.add_argument("--p99-limit", type=float, default=100, help="ms, for the stepping")
