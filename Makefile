@@ -6,13 +6,15 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint up up-demo lock messages browsers clean help
+.PHONY: demo test lint up up-demo lock messages browsers clean help bench-tickets bench-chat
 
 help:
 	@echo "make demo   - run the self-contained demo on http://127.0.0.1:8000 (SQLite, no services)"
 	@echo "make test   - lint, types, migrations check, deploy check, the whole test suite"
 	@echo "make up     - full stack (web x2, Celery worker, beat) on local Postgres and Redis"
 	@echo "make messages - extract and compile translations (needs gettext)"
+	@echo "make bench-tickets - ticket list at 1M tickets vs django-helpdesk (bench/README.md)"
+	@echo "make bench-chat - chat latency over websockets, echo floor (bench/README.md)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Kefu needs Python 3.11 (found %d.%d)" % sys.version_info[:2])'
@@ -62,6 +64,13 @@ up-demo: $(STAMP)
 	$(UP_ENV) $(PY) manage.py migrate --no-input
 	$(UP_ENV) $(PY) manage.py seed_demo
 	$(MAKE) up
+
+# Benchmarks (bench/README.md): local Postgres and Redis; BENCH_ARGS passes options through.
+bench-tickets: $(STAMP)
+	$(PY) bench/tickets_list.py $(BENCH_ARGS)
+
+bench-chat: $(STAMP)
+	$(PY) bench/chat_latency.py $(BENCH_ARGS)
 
 lock:
 	$(PYTHON) -m venv /tmp/kefu-lock && /tmp/kefu-lock/bin/pip install -q -e ".[dev]" && \

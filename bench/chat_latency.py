@@ -1,0 +1,708 @@
+"""Chat latency benchmark: customer send -> agent receive over real websockets.
+
+    .venv/bin/python bench/chat_latency.py                    # echo floor, both layers
+    .venv/bin/python bench/chat_latency.py --layers pubsub --pairs 200 --duration 10
+
+One command starts the server (uvicorn on 127.0.0.1, port 8400-8499) for each target,
+opens N customer+agent websocket pairs (one conversation per pair) from one or more load
+generator processes, sends messages at a fixed total rate for a fixed time, round-robin
+over the conversations, then waits a bounded drain time. Each message carries a unique id
+and its send time. It reports end-to-end latency (customer send -> agent receive)
+p50/p95/p99, achieved messages/s, lost and duplicated messages, the load generator's own
+lag and the server's peak RSS; then it steps the rate up (bounded steps) to find the
+highest rate sustained with p99 <= --p99-limit, no loss and >= 95 % of the offered rate.
+
+Targets:
+  echo-pubsub  bench/echo_app.py with RedisPubSubChannelLayer  (the floor)
+  echo-core    bench/echo_app.py with RedisChannelLayer
+  kefu         config.asgi:application: see bench/README.md ("Kefu chat target") for the
+               adapter that plugs it in; not implemented until the chat consumers land.
+
+Results: a table on stdout and var/bench/chat-<date>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import json
+import multiprocessing as mp
+import os
+import sys
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import redis
+import websockets
+from common import (
+    ROOT,
+    VAR,
+    KefuStack,
+    RssSampler,
+    descendants,
+    free_port,
+    machine_line,
+    percentile,
+    raise_nofile,
+    server_process,
+    table,
+)
+from websockets.asyncio.client import ClientConnection, connect
+
+BENCH = Path(__file__).resolve().parent
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+# --- The target / adapter contract --------------------------------------------------------
+
+
+@dataclass
+class Pair:
+    """One conversation: the customer's and the agent's open websockets."""
+
+    index: int
+    customer: ClientConnection
+    agent: ClientConnection
+
+
+class ChatTarget(ABC):
+    """A chat server under test. The parent process calls prepare(), then serve(port) for
+    the whole measurement; each load generator process (forked, so the object is copied)
+    calls open_pair() N times, then frames messages with customer_frame() and reads the
+    agent's frames with agent_message_id(). See bench/README.md for the Kefu adapter."""
+
+    name = "?"
+    description = "?"
+
+    def prepare(self) -> None:  # noqa: B027 - optional hook
+        """Before the server starts: databases, migrations, users, channel keys..."""
+
+    @abstractmethod
+    def serve(self, port: int) -> Any:
+        """A context manager running the server on 127.0.0.1:port (yields the Popen)."""
+
+    def before_run(self, pairs: int) -> None:  # noqa: B027 - optional hook
+        """In the parent, with the server up, before the load processes start."""
+
+    @abstractmethod
+    async def open_pair(self, base: str, index: int) -> Pair:
+        """Open (and, for a real product, set up) conversation `index`."""
+
+    @abstractmethod
+    def customer_frame(self, msg_id: str, sent_at: float) -> str:
+        """The text frame a customer sends for message `msg_id`."""
+
+    @abstractmethod
+    def agent_message_id(self, frame: str | bytes) -> str | None:
+        """The message id if this frame delivers a customer message to the agent, else
+        None (acks, typing, presence, history...)."""
+
+
+def ws_connect(url: str, **kw: Any) -> Any:
+    """A client connection as the benchmark wants it: no compression (it doubles the
+    server's per-connection memory), no keepalive pings of our own, a long open timeout."""
+    return connect(url, compression=None, ping_interval=None, open_timeout=60, max_queue=None, **kw)
+
+
+class EchoTarget(ChatTarget):
+    """bench/echo_app.py under uvicorn with one of the two Redis channel layers."""
+
+    def __init__(
+        self, layer: str, redis_url: str, max_connections: int, capacity: int, ws_ping: float
+    ) -> None:
+        self.layer = layer
+        self.ws_ping = ws_ping
+        self.redis_url = redis_url
+        self.max_connections = max_connections
+        self.capacity = capacity
+        self.name = f"echo-{layer}"
+        cls = "RedisPubSubChannelLayer" if layer == "pubsub" else "RedisChannelLayer"
+        extra = f", capacity {capacity}" if layer == "core" else ""
+        self.description = (
+            f"bare Channels echo, {cls} (redis pool max_connections {max_connections}{extra}), "
+            f"uvicorn 1 process, uvloop, websockets, per-message-deflate off, ws ping {ws_ping:g} s"
+        )
+
+    def serve(self, port: int) -> Any:
+        env = {
+            **os.environ,
+            "BENCH_LAYER": self.layer,
+            "BENCH_REDIS_URL": self.redis_url,
+            "BENCH_REDIS_MAX_CONNECTIONS": str(self.max_connections),
+            "BENCH_LAYER_CAPACITY": str(self.capacity),
+        }
+        cmd = [
+            str(ROOT / ".venv" / "bin" / "uvicorn"),
+            "echo_app:application",
+            "--app-dir",
+            str(BENCH),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--lifespan",
+            "off",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--loop",
+            "uvloop",
+            "--ws",
+            "websockets",
+            "--ws-per-message-deflate",
+            "false",
+            "--backlog",
+            "4096",
+            "--ws-ping-interval",
+            str(self.ws_ping),
+        ]
+        return server_process(
+            cmd, port=port, env=env, cwd=ROOT, log=VAR / f"chat-{self.name}-server.log"
+        )
+
+    def before_run(self, pairs: int) -> None:
+        # A clean Redis database per run: nothing left over from an earlier step.
+        redis.Redis.from_url(self.redis_url).flushdb()
+
+    async def open_pair(self, base: str, index: int) -> Pair:
+        agent = await ws_connect(f"{base}/ws/agent/{index}/")
+        customer = await ws_connect(f"{base}/ws/customer/{index}/")
+        return Pair(index, customer, agent)
+
+    def customer_frame(self, msg_id: str, sent_at: float) -> str:
+        return json.dumps({"type": "message", "id": msg_id, "t": sent_at, "text": "hello"})
+
+    def agent_message_id(self, frame: str | bytes) -> str | None:
+        data = json.loads(frame)
+        return data.get("id") if data.get("type") == "message" else None
+
+
+class KefuChatTarget(ChatTarget):
+    """The real customer/agent consumers in config.asgi:application (see bench/README.md).
+
+    Written: its own database (kefu_bench_chat), migrated, with the demo data, and the
+    server as the Procfile starts it, with the same uvicorn flags as the echo floor.
+    TODO when the chat consumers and docs/realtime.md are merged: seeding N agents and
+    conversations in prepare(), open_pair(), customer_frame() and agent_message_id(),
+    which raise NotImplementedError until then.
+    """
+
+    name = "kefu"
+    description = (
+        "Kefu config.asgi:application, production settings, Postgres + Redis (db 6), "
+        "uvicorn 1 process, uvloop, websockets, per-message-deflate off"
+    )
+
+    def __init__(self, dbname: str, redis_url: str, ws_ping: float) -> None:
+        self.stack = KefuStack(dbname, redis_url, log_name="chat-kefu-server.log")
+        self.ws_ping = ws_ping
+
+    def _todo(self, what: str) -> NotImplementedError:
+        return NotImplementedError(
+            f"KefuChatTarget.{what}: written from docs/realtime.md once the chat consumers "
+            "are merged; bench/README.md lists what it must do"
+        )
+
+    def prepare(self) -> None:
+        self.stack.prepare()
+        # TODO with the chat consumers: N agents (known passwords, online, in the demo
+        # channel's default skill group, capacity enough for N conversations).
+
+    def serve(self, port: int) -> Any:
+        return self.stack.serve(
+            port,
+            "--loop",
+            "uvloop",
+            "--ws",
+            "websockets",
+            "--ws-per-message-deflate",
+            "false",
+            "--backlog",
+            "4096",
+            "--ws-ping-interval",
+            str(self.ws_ping),
+        )
+
+    async def open_pair(self, base: str, index: int) -> Pair:
+        raise self._todo("open_pair")
+
+    def customer_frame(self, msg_id: str, sent_at: float) -> str:
+        raise self._todo("customer_frame")
+
+    def agent_message_id(self, frame: str | bytes) -> str | None:
+        raise self._todo("agent_message_id")
+
+
+# --- Load generator (runs in its own process) --------------------------------------------
+
+
+@dataclass
+class LoadSpec:
+    base: str
+    first: int  # first conversation index of this process
+    pairs: int
+    rate: float  # this process's share of messages/s
+    duration: float
+    drain: float
+    connect_concurrency: int
+    worker: int
+
+
+async def _load(target: ChatTarget, spec: LoadSpec, barrier: Any) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    sem = asyncio.Semaphore(spec.connect_concurrency)
+    connect_errors: list[str] = []
+
+    async def open_one(i: int) -> Pair | None:
+        async with sem:
+            try:
+                return await target.open_pair(spec.base, i)
+            except Exception as exc:
+                connect_errors.append(f"{type(exc).__name__}: {exc}"[:200])
+                return None
+
+    t_connect = time.monotonic()
+    opened = await asyncio.gather(*(open_one(spec.first + i) for i in range(spec.pairs)))
+    pairs = [p for p in opened if p is not None]
+    connect_s = time.monotonic() - t_connect
+
+    sent: dict[str, float] = {}
+    latencies: list[float] = []
+    timeline: list[tuple[float, float]] = []
+    seen: set[str] = set()
+    duplicates = 0
+    unknown = 0
+    last_recv = 0.0
+    closed_early = 0
+    all_received = asyncio.Event()
+    total = int(spec.rate * spec.duration) if pairs else 0
+
+    async def read_agent(pair: Pair) -> None:
+        nonlocal duplicates, unknown, last_recv, closed_early
+        try:
+            async for frame in pair.agent:
+                now = time.monotonic()
+                mid = target.agent_message_id(frame)
+                if mid is None or mid.startswith("w-"):
+                    continue
+                if mid in seen:
+                    duplicates += 1
+                    continue
+                sent_at = sent.get(mid)
+                if sent_at is None:
+                    unknown += 1
+                    continue
+                seen.add(mid)
+                latencies.append(now - sent_at)
+                timeline.append((sent_at, now - sent_at))
+                last_recv = now
+                if len(seen) >= total:
+                    all_received.set()
+        except websockets.ConnectionClosed:
+            closed_early += 1
+
+    async def drain_customer(pair: Pair) -> None:
+        # The customer's own copies (or acks) are read so that nothing backs up.
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async for _ in pair.customer:
+                pass
+
+    readers = [asyncio.create_task(read_agent(p)) for p in pairs]
+    readers += [asyncio.create_task(drain_customer(p)) for p in pairs]
+
+    # Warm-up, not counted: one message on up to 50 conversations, so that lazily made
+    # Redis connections and subscriptions exist before the clock starts.
+    for pair in pairs[:50]:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            await pair.customer.send(target.customer_frame(f"w-{pair.index}", time.monotonic()))
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(1)
+    # The generator's own objects (2 sockets per pair) are long-lived: keep them out of the
+    # cyclic GC so its pauses do not show up as server latency.
+    gc.collect()
+    gc.freeze()
+    # Every load process starts sending at the same moment.
+    await loop.run_in_executor(None, barrier.wait)
+    send_errors = 0
+    lag: list[float] = []
+    t0 = time.monotonic()
+    for k in range(total):
+        due = t0 + k / spec.rate
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        pair = pairs[k % len(pairs)]
+        mid = f"{spec.worker}-{k}"
+        now = time.monotonic()
+        lag.append(now - due)
+        sent[mid] = now
+        try:
+            await pair.customer.send(target.customer_frame(mid, now))
+        except websockets.ConnectionClosed:
+            send_errors += 1
+            del sent[mid]
+    send_end = time.monotonic()
+    if sent:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(all_received.wait(), spec.drain)
+    for p in pairs:
+        with contextlib.suppress(Exception):
+            await p.customer.close()
+        with contextlib.suppress(Exception):
+            await p.agent.close()
+    for task in readers:
+        task.cancel()
+    await asyncio.gather(*readers, return_exceptions=True)
+    return {
+        "pairs_opened": len(pairs),
+        "connect_errors": len(connect_errors),
+        "connect_error_samples": sorted(set(connect_errors))[:3],
+        "connect_s": connect_s,
+        "sent": len(sent),
+        "send_errors": send_errors,
+        "received": len(seen),
+        "lost": len(set(sent) - seen),
+        "duplicates": duplicates,
+        "unknown": unknown,
+        "closed_early": closed_early,
+        "latencies": latencies,
+        "timeline": timeline,
+        "lag": lag,
+        "t0": t0,
+        "send_end": send_end,
+        "last_recv": last_recv,
+    }
+
+
+def _load_process(target: ChatTarget, spec: LoadSpec, barrier: Any, out: Any) -> None:
+    raise_nofile(65536)
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    try:
+        result = asyncio.run(_load(target, spec, barrier))
+    except Exception as exc:
+        barrier.abort()
+        result = {"error": f"{type(exc).__name__}: {exc}"}
+    out.put((spec.worker, result))
+
+
+def run_load(
+    target: ChatTarget, base: str, *, pairs: int, rate: float, duration: float, args: Any
+) -> dict[str, Any]:
+    ctx = mp.get_context("fork")
+    procs_n = max(1, min(args.procs, pairs))
+    barrier = ctx.Barrier(procs_n)
+    out = ctx.Queue()
+    procs = []
+    per = pairs // procs_n
+    for w in range(procs_n):
+        n = per + (1 if w < pairs % procs_n else 0)
+        spec = LoadSpec(
+            base=base,
+            first=w * per + min(w, pairs % procs_n),
+            pairs=n,
+            rate=rate * n / pairs,
+            duration=duration,
+            drain=args.drain,
+            connect_concurrency=args.connect_concurrency,
+            worker=w,
+        )
+        proc = ctx.Process(target=_load_process, args=(target, spec, barrier, out), daemon=True)
+        proc.start()
+        procs.append(proc)
+    # Bounded: connecting + sending + draining + slack, then the workers are killed.
+    limit = 180 + duration + args.drain
+    results: list[dict[str, Any]] = []
+    deadline = time.monotonic() + limit
+    while len(results) < procs_n and time.monotonic() < deadline:
+        with contextlib.suppress(Exception):
+            results.append(out.get(timeout=1)[1])
+    for proc in procs:
+        proc.join(5)
+        if proc.is_alive():
+            proc.kill()
+    if len(results) < procs_n:
+        return {"error": f"load generators did not finish within {limit:.0f} s"}
+    errors = [r["error"] for r in results if "error" in r]
+    if errors:
+        return {"error": "; ".join(errors)}
+    lat = [x for r in results for x in r["latencies"]]
+    lag = [x for r in results for x in r["lag"]]
+    sent = sum(r["sent"] for r in results)
+    received = sum(r["received"] for r in results)
+    t0 = min(r["t0"] for r in results)
+    last = max(r["last_recv"] for r in results) or max(r["send_end"] for r in results)
+    send_span = max(r["send_end"] for r in results) - t0
+    buckets: dict[int, list[float]] = {}
+    for r in results:
+        for sent_at, latency in r["timeline"]:
+            buckets.setdefault(int(sent_at - t0), []).append(latency * 1000)
+    per_second = [
+        {
+            "second": sec,
+            "n": len(v),
+            "p50_ms": round(percentile(v, 50), 1),
+            "p99_ms": round(percentile(v, 99), 1),
+            "max_ms": round(max(v), 1),
+        }
+        for sec, v in sorted(buckets.items())
+    ]
+    return {
+        "pairs": pairs,
+        "offered_rate": rate,
+        "duration_s": duration,
+        "pairs_opened": sum(r["pairs_opened"] for r in results),
+        "connect_errors": sum(r["connect_errors"] for r in results),
+        "connect_error_samples": [s for r in results for s in r["connect_error_samples"]][:3],
+        "connect_s": max(r["connect_s"] for r in results),
+        "sent": sent,
+        "send_errors": sum(r["send_errors"] for r in results),
+        "received": received,
+        "lost": sum(r["lost"] for r in results),
+        "duplicates": sum(r["duplicates"] for r in results),
+        "unknown": sum(r["unknown"] for r in results),
+        "closed_early": sum(r["closed_early"] for r in results),
+        "sent_rate": sent / send_span if send_span > 0 else 0.0,
+        "achieved_rate": received / (last - t0) if last > t0 else 0.0,
+        "p50_ms": percentile(lat, 50) * 1000,
+        "p95_ms": percentile(lat, 95) * 1000,
+        "p99_ms": percentile(lat, 99) * 1000,
+        "max_ms": (max(lat) * 1000) if lat else float("nan"),
+        "gen_lag_p99_ms": percentile(lag, 99) * 1000,
+        "load_avg_1m_after": os.getloadavg()[0],
+        "per_second": per_second,
+    }
+
+
+# --- Runner --------------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process tree so far (from /proc/<pid>/stat)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in descendants(pid):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def settle(target: ChatTarget, args: argparse.Namespace) -> None:
+    """Between runs: let the server finish the previous run's disconnects (2N group
+    discards) so they do not land in the next run's first seconds, then reset."""
+    time.sleep(args.settle)
+    target.before_run(args.pairs)
+
+
+def sustained(r: dict[str, Any], limit_ms: float) -> bool:
+    return (
+        "error" not in r
+        and r["connect_errors"] == 0
+        and r["lost"] == 0
+        and r["duplicates"] == 0
+        and r["p99_ms"] <= limit_ms
+        and r["achieved_rate"] >= 0.95 * r["offered_rate"]
+    )
+
+
+def run_target(target: ChatTarget, args: argparse.Namespace) -> dict[str, Any]:
+    target.prepare()
+    port = free_port()
+    base = f"ws://127.0.0.1:{port}"
+    log(f"{target.name}: {target.description}; listening on 127.0.0.1:{port}")
+    out: dict[str, Any] = {"target": target.name, "description": target.description}
+    with target.serve(port) as proc:
+        rss = RssSampler(proc.pid).start()
+        settle(target, args)
+        log(f"{target.name}: {args.pairs} pairs, {args.rate:g} msg/s for {args.duration:g} s")
+        cpu0 = cpu_seconds(proc.pid)
+        main_run = run_load(
+            target, base, pairs=args.pairs, rate=args.rate, duration=args.duration, args=args
+        )
+        main_run["server_peak_rss_mb"] = round(rss.peak_process_mb, 1)
+        if main_run.get("received"):
+            cpu = cpu_seconds(proc.pid) - cpu0
+            main_run["server_cpu_s"] = round(cpu, 2)
+            main_run["server_cpu_ms_per_msg"] = round(cpu * 1000 / main_run["received"], 3)
+        out["main"] = main_run
+        log(f"  {brief(main_run)}")
+        steps: list[dict[str, Any]] = []
+        best: float | None = None
+        if args.steps:
+            rates = [float(x) for x in args.steps.split(",") if x.strip()]
+            failed_at: float | None = None
+            for rate in rates[: args.max_steps]:
+                # A failed step is retried (--step-retries, default once): on a shared
+                # machine one burst from another process can fail a 15 s step. Both
+                # attempts are reported; the rate counts as held if one attempt held it.
+                for attempt in range(1 + args.step_retries):
+                    settle(target, args)
+                    r = run_load(
+                        target,
+                        base,
+                        pairs=args.pairs,
+                        rate=rate,
+                        duration=args.step_duration,
+                        args=args,
+                    )
+                    r["sustained"] = sustained(r, args.p99_limit)
+                    r["attempt"] = attempt + 1
+                    steps.append(r)
+                    verdict = "ok" if r["sustained"] else "no"
+                    log(f"  step {rate:g} msg/s (try {attempt + 1}): {brief(r)} -> {verdict}")
+                    if r["sustained"]:
+                        break
+                if r["sustained"]:
+                    best = rate
+                else:
+                    failed_at = rate
+                    break
+            # One bisection step between the last rate that held and the first that did not.
+            if best is not None and failed_at is not None and args.bisect:
+                mid = round((best + failed_at) / 2, -1)
+                if best < mid < failed_at:
+                    settle(target, args)
+                    r = run_load(
+                        target,
+                        base,
+                        pairs=args.pairs,
+                        rate=mid,
+                        duration=args.step_duration,
+                        args=args,
+                    )
+                    r["sustained"] = sustained(r, args.p99_limit)
+                    steps.append(r)
+                    log(f"  step {mid:g} msg/s: {brief(r)} -> {'ok' if r['sustained'] else 'no'}")
+                    if r["sustained"]:
+                        best = mid
+        rss.stop()
+        out["steps"] = steps
+        out["max_sustained_rate"] = best
+        out["server_peak_rss_mb"] = round(rss.peak_process_mb, 1)
+    return out
+
+
+def brief(r: dict[str, Any]) -> str:
+    if "error" in r:
+        return f"ERROR {r['error']}"
+    return (
+        f"p50 {r['p50_ms']:.1f} / p95 {r['p95_ms']:.1f} / p99 {r['p99_ms']:.1f} ms, "
+        f"achieved {r['achieved_rate']:.0f}/s of {r['offered_rate']:g}, sent {r['sent']}, "
+        f"lost {r['lost']}, dup {r['duplicates']}, conn err {r['connect_errors']}, "
+        f"gen lag p99 {r['gen_lag_p99_ms']:.1f} ms, load {r['load_avg_1m_after']:.2f}"
+    )
+
+
+def render(report: dict[str, Any]) -> str:
+    a = report["args"]
+    parts = [
+        f"Machine: {report['machine']}",
+        f"\n{a['pairs']} customer+agent pairs, {a['rate']:g} msg/s offered for "
+        f"{a['duration']:g} s, {a['procs']} load process(es):",
+    ]
+    headers = [
+        "target", "p50 ms", "p95 ms", "p99 ms", "max ms", "achieved/s", "sent", "lost",
+        "dup", "conn err", "gen lag p99", "srv CPU ms/msg", "peak RSS MB",
+        f"max rate p99<={a['p99_limit']:g}",
+    ]  # fmt: skip
+    rows = []
+    for t in report["targets"]:
+        m = t["main"]
+        if "error" in m:
+            rows.append([t["target"], m["error"][:60]] + ["-"] * (len(headers) - 2))
+            continue
+        rows.append(
+            [
+                t["target"], m["p50_ms"], m["p95_ms"], m["p99_ms"], m["max_ms"],
+                m["achieved_rate"], m["sent"], m["lost"], m["duplicates"], m["connect_errors"],
+                m["gen_lag_p99_ms"], m.get("server_cpu_ms_per_msg", "-"), t["server_peak_rss_mb"],
+                t["max_sustained_rate"] if t["max_sustained_rate"] is not None else "-",
+            ]
+        )  # fmt: skip
+    parts.append(table(headers, rows))
+    for t in report["targets"]:
+        parts.append(f"- {t['target']}: {t['description']}")
+        for s in t["steps"]:
+            verdict = "held" if s.get("sustained") else "not held"
+            parts.append(
+                f"  - step {s.get('offered_rate', '?')} msg/s try {s.get('attempt', 1)}: "
+                f"{brief(s)} -> {verdict}"
+            )
+    return "\n".join(parts)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--targets", default="echo-pubsub,echo-core", help="echo-pubsub,echo-core,kefu")
+    p.add_argument("--pairs", type=int, default=1000, help="concurrent conversations (N)")
+    p.add_argument("--rate", type=float, default=300, help="total messages/s offered")
+    p.add_argument("--duration", type=float, default=30, help="seconds of sending")
+    p.add_argument("--drain", type=float, default=10, help="max seconds to wait for stragglers")
+    p.add_argument("--procs", type=int, default=1, help="load generator processes")
+    p.add_argument("--connect-concurrency", type=int, default=100)
+    p.add_argument(
+        "--steps",
+        default="200,300,500,800,1200,1600,2000,2500,3000",
+        help="rates tried in order to find the highest sustained one ('' skips)",
+    )
+    p.add_argument("--max-steps", type=int, default=9)
+    p.add_argument("--step-duration", type=float, default=15)
+    p.add_argument("--settle", type=float, default=3, help="seconds of quiet between runs")
+    p.add_argument("--step-retries", type=int, default=1, help="retries of a failed step")
+    p.add_argument("--bisect", action=argparse.BooleanOptionalAction, default=True)
+    p.add_argument("--p99-limit", type=float, default=100, help="ms, for the stepping")
+    p.add_argument("--redis-url", default="redis://127.0.0.1:6379/7")
+    p.add_argument("--kefu-db", default="kefu_bench_chat")
+    p.add_argument("--kefu-redis-url", default="redis://127.0.0.1:6379/6")
+    p.add_argument("--redis-max-connections", type=int, default=1000)
+    p.add_argument(
+        "--ws-ping", type=float, default=20, help="uvicorn --ws-ping-interval (its default: 20)"
+    )
+    p.add_argument("--capacity", type=int, default=100, help="RedisChannelLayer capacity")
+    args = p.parse_args()
+
+    nofile = raise_nofile(65536)  # inherited by the server and the load processes
+    if nofile < 2 * args.pairs + 100:
+        sys.exit(f"open-file limit {nofile} is too low for {args.pairs} pairs")
+    started = time.monotonic()
+    report: dict[str, Any] = {"machine": machine_line(), "args": vars(args), "targets": []}
+    log(report["machine"])
+    for name in [t.strip() for t in args.targets.split(",") if t.strip()]:
+        target: ChatTarget
+        if name in ("echo-pubsub", "echo-core"):
+            target = EchoTarget(
+                name.split("-")[1],
+                args.redis_url,
+                args.redis_max_connections,
+                args.capacity,
+                args.ws_ping,
+            )
+        elif name == "kefu":
+            target = KefuChatTarget(args.kefu_db, args.kefu_redis_url, args.ws_ping)
+        else:
+            p.error(f"unknown target {name!r}")
+        report["targets"].append(run_target(target, args))
+    report["elapsed_s"] = round(time.monotonic() - started)
+    VAR.mkdir(parents=True, exist_ok=True)
+    path = VAR / f"chat-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(report, indent=2, default=str))
+    print()
+    print(render(report))
+    print(f"\nraw results: {path} ({report['elapsed_s']} s)")
+
+
+if __name__ == "__main__":
+    main()
