@@ -233,7 +233,9 @@ class Ticket(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="ticket_recent"),
-            models.Index(fields=["group", "status"], name="ticket_group_status"),
+            # id last: a list filtered by group (and status) reads its page newest first
+            # straight from this index, at any keyset depth.
+            models.Index(fields=["group", "status", "-id"], name="ticket_group_status_recent"),
             # Open/overdue counts per group read only this (small) index; shop is in it
             # so a merchant's counts are an index-only scan too.
             models.Index(

@@ -6,6 +6,7 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from agents.models import AgentProfile, GroupMembership, SkillGroup, User
@@ -28,6 +29,12 @@ class Clock:
     def set(self, year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
         self.now = datetime(year, month, day, hour, minute, tzinfo=SH)
         return self.now
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """The list's per-group counts are cached; no test sees another test's counts."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from agents.access import scope_for
 from agents.models import GroupMembership
 from agents.tests.factories import SkillGroupFactory
 from commerce.tests.factories import OrderFactory
 from tests.permissions import assert_matrix
 from tickets.models import SavedView, Ticket, TicketNode
-from tickets.selectors import PAGE_SIZE
+from tickets.selectors import PAGE_SIZE, group_counts_for
 from tickets.services import ticket_attach, ticket_create
 from tickets.tests.conftest import member
 from tickets.tests.factories import TicketTypeFactory
@@ -376,3 +381,65 @@ def test_edit_from_the_page(client_for, people, shop_ticket, group):
     assert (t.title, t.priority) == ("Parcel lost twice", "urgent")
     stale = client_for("agent").post(url, {**data, "title": "Other"})
     assert stale.status_code == 409
+
+
+def test_group_counts_open_and_overdue_per_scope(people, ticket_type, group, shop_a, shop_b):
+    past = timezone.now() - timedelta(hours=1)
+    future = timezone.now() + timedelta(hours=1)
+    for shop, status, due in (
+        (shop_a, "in_progress", past),
+        (shop_a, "new", future),
+        (shop_a, "closed", None),
+        (shop_b, "assigned", past),
+    ):
+        Ticket.objects.create(
+            ticket_type=ticket_type, title="t", group=group, shop=shop, status=status, sla_due=due
+        )
+
+    def counts(who: str) -> dict[str, int]:
+        row = next(r for r in group_counts_for(user=people[who]) if r["group_id"] == group.pk)
+        return {"open": row["open"], "overdue": row["overdue"], "name": row["group__name"]}
+
+    # The supervisor's (all shops) counts are cached first; a merchant never gets them.
+    assert counts("supervisor") == {"open": 3, "overdue": 2, "name": group.name}
+    assert counts("merchant_a") == {"open": 2, "overdue": 1, "name": group.name}
+    assert counts("merchant_b") == {"open": 1, "overdue": 1, "name": group.name}
+
+
+def test_group_counts_are_counted_once_per_interval(people, ticket_type, group):
+    Ticket.objects.create(ticket_type=ticket_type, title="t", group=group, status="new")
+    for who in ("admin", "supervisor"):
+        scope_for(people[who])  # the role, read once per request anyway
+    with CaptureQueriesContext(connection) as first:
+        rows = group_counts_for(user=people["admin"])
+    assert len(first.captured_queries) == 2  # the counts, the group names
+    Ticket.objects.create(ticket_type=ticket_type, title="t", group=group, status="new")
+    with CaptureQueriesContext(connection) as again:
+        # Another user with the same scope shares them, within GROUP_COUNTS_SECONDS.
+        assert group_counts_for(user=people["supervisor"]) == rows
+    assert len(again.captured_queries) == 0
+    cache.clear()  # the interval is over
+    assert next(r["open"] for r in group_counts_for(user=people["admin"])) == 2
+
+
+def test_list_queries_do_not_grow_with_groups_or_depth(client_for, ticket_type, group, shop_a):
+    Ticket.objects.bulk_create(
+        [Ticket(ticket_type=ticket_type, title=f"T{i}", group=group) for i in range(PAGE_SIZE + 5)]
+    )
+    client = client_for("supervisor")
+    base = reverse("tickets:list") + "?tab=all"
+    _queries(client, base)
+    few = _queries(client, base)
+    # More shop groups (their labels in the group filter name the shop) and more tickets
+    # in them change nothing.
+    for i in range(4):
+        other = SkillGroupFactory.create(shop=shop_a, name=f"Shop desk {i}")
+        Ticket.objects.create(ticket_type=ticket_type, title="s", group=other, shop=shop_a)
+    cache.clear()
+    _queries(client, base)  # the counts, recomputed once
+    many = _queries(client, base)
+    assert few == many, (few, many)
+    # A group filter costs its one lookup (the chosen group), at any depth.
+    filtered = f"{base}&group={group.pk}&status=new"
+    last = Ticket.objects.order_by("pk").values_list("pk", flat=True)[3]
+    assert _queries(client, filtered) == _queries(client, f"{filtered}&after={last}") == few + 1
