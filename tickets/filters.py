@@ -8,7 +8,10 @@ from typing import Any
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
+from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from agents.access import restrict
@@ -18,6 +21,30 @@ from tickets.models import Priority, Ticket, TicketType
 
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=timezone.get_current_timezone())
+
+
+class QuickSelect(forms.Select):
+    """The same <select> as Django's, with the options joined in Python: the template
+    renderer renders one template per option (~0.08 ms each), and the filter bar has about
+    a hundred options on every list page."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option["value"], mark_safe(" selected") if option["selected"] else "", label)
+                for _group, group_options, _index in widget["optgroups"]
+                for option in group_options
+                for label in [option["label"]]
+            ),
+        )
+        return format_html(
+            '<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options
+        )
 
 
 SLA_STATES = [
@@ -34,15 +61,26 @@ class TicketFilter(django_filters.FilterSet):
         choices=[("open", _("All open")), *Ticket.Status.choices],
         method="by_status",
         label=_("Status"),
+        widget=QuickSelect,
     )
-    group = django_filters.ModelChoiceFilter(queryset=SkillGroup.objects.none(), label=_("Group"))
-    assignee = django_filters.ModelChoiceFilter(queryset=User.objects.none(), label=_("Assignee"))
+    group = django_filters.ModelChoiceFilter(
+        queryset=SkillGroup.objects.none(), label=_("Group"), widget=QuickSelect
+    )
+    assignee = django_filters.ModelChoiceFilter(
+        queryset=User.objects.none(), label=_("Assignee"), widget=QuickSelect
+    )
     ticket_type = django_filters.ModelChoiceFilter(
-        queryset=TicketType.objects.all(), label=_("Type")
+        queryset=TicketType.objects.all(), label=_("Type"), widget=QuickSelect
     )
-    priority = django_filters.ChoiceFilter(choices=Priority.choices, label=_("Priority"))
-    sla = django_filters.ChoiceFilter(choices=SLA_STATES, method="sla_state", label=_("SLA"))
-    shop = django_filters.ModelChoiceFilter(queryset=Shop.objects.none(), label=_("Shop"))
+    priority = django_filters.ChoiceFilter(
+        choices=Priority.choices, label=_("Priority"), widget=QuickSelect
+    )
+    sla = django_filters.ChoiceFilter(
+        choices=SLA_STATES, method="sla_state", label=_("SLA"), widget=QuickSelect
+    )
+    shop = django_filters.ModelChoiceFilter(
+        queryset=Shop.objects.none(), label=_("Shop"), widget=QuickSelect
+    )
     # Dates are turned into instants at local midnight, so the filter stays a range
     # on created_at (sargable) instead of a per-row date conversion.
     created_after = django_filters.DateFilter(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
+from django import forms
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +20,7 @@ from agents.models import GroupMembership
 from agents.tests.factories import SkillGroupFactory
 from commerce.tests.factories import OrderFactory
 from tests.permissions import assert_matrix
+from tickets.filters import TicketFilter
 from tickets.models import SavedView, Ticket, TicketNode
 from tickets.selectors import PAGE_SIZE, group_counts_for
 from tickets.services import ticket_attach, ticket_create
@@ -443,3 +447,20 @@ def test_list_queries_do_not_grow_with_groups_or_depth(client_for, ticket_type, 
     filtered = f"{base}&group={group.pk}&status=new"
     last = Ticket.objects.order_by("pk").values_list("pk", flat=True)[3]
     assert _queries(client, filtered) == _queries(client, f"{filtered}&after={last}") == few + 1
+
+
+def test_filter_selects_render_as_djangos_select(people, group, shop_a):
+    """QuickSelect is only faster: the same markup as Django's Select, selection and
+    escaping included."""
+    group.name = 'Desk <b>"1"</b>'
+    group.save()
+    SkillGroupFactory.create(shop=shop_a, name="Shop desk")
+    data = QueryDict(f"group={group.pk}&priority=high&status=open")
+    ours = TicketFilter(data, queryset=Ticket.objects.all(), user=people["supervisor"]).form
+    for name in ("group", "priority", "status", "assignee", "shop", "sla", "ticket_type"):
+        field = ours.fields[name]
+        stock = forms.Select(choices=field.widget.choices, attrs=field.widget.attrs)
+        expected = stock.render(ours.add_prefix(name), ours[name].value(), {"id": f"id_{name}"})
+        assert str(ours[name]) == re.sub(r">\s+<", "><", expected.strip()), name
+    rendered = str(ours["group"])
+    assert "&lt;b&gt;" in rendered and f'value="{group.pk}" selected' in rendered
