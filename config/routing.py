@@ -1,5 +1,6 @@
 """Websocket URL patterns of every app, gathered in one list."""
 
 from monitoring.routing import websocket_urlpatterns as monitoring_ws
+from workbench.routing import websocket_urlpatterns as workbench_ws
 
-websocket_urlpatterns = [*monitoring_ws]
+websocket_urlpatterns = [*monitoring_ws, *workbench_ws]

@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("agents.auth_urls")),
     path("agents/", include("agents.urls")),
     path("workbench/", include("workbench.urls")),
+    path("chat/", include("workbench.chat_urls")),
     path("service-orders/", include("service_orders.urls")),
     path("tickets/", include("tickets.urls")),
     path("monitoring/", include("monitoring.urls")),

@@ -39,6 +39,7 @@ def conversation_state(
     return {
         "id": conversation.pk,
         "status": conversation.status,
+        "group_id": conversation.group_id,
         "agent_name": agent.name if agent is not None else "",
         "queue_position": queue_position,
         "last_seq": conversation.last_seq,

@@ -90,3 +90,26 @@ def transfer_targets_for(*, user: Any) -> dict[str, Any]:
         groups__name__in=["agent", "supervisor", "merchant_agent"]
     )
     return {"groups": list(groups), "agents": list(agents)}
+
+
+def queue_groups_for(*, user: Any) -> list[SkillGroup]:
+    """Groups whose waiting list the user's workbench shows and listens to."""
+    scope = scope_for(user)
+    groups = restrict(SkillGroup.objects.filter(is_active=True), user=user)
+    if not (scope.all_shops and scope.role in {"admin", "supervisor"}):
+        groups = groups.filter(memberships__user=user)
+    return list(groups.order_by("pk"))
+
+
+def transfer_agent_for(*, user: Any, pk: int) -> Any:
+    from agents.selectors import user_list_for
+
+    return (
+        user_list_for(user=user)
+        .filter(pk=pk, groups__name__in=["agent", "supervisor", "merchant_agent"])
+        .first()
+    )
+
+
+def transfer_group_for(*, user: Any, pk: int) -> SkillGroup | None:
+    return restrict(SkillGroup.objects.filter(is_active=True), user=user).filter(pk=pk).first()

@@ -388,13 +388,22 @@ def conversation_mark_read(*, conversation: Conversation, side: str, seq: int) -
         ).update(**{field: seq})
         if updated:
             broadcast_on_commit(
-                conversation.group_name(), {"type": "chat.read", "side": side, "seq": seq}
+                conversation.group_name(),
+                {
+                    "type": "chat.read",
+                    "conversation_id": conversation.pk,
+                    "side": side,
+                    "seq": seq,
+                },
             )
 
 
 def conversation_typing(*, conversation: Conversation, side: str) -> None:
     """Typing is a passing signal: nothing is stored."""
-    broadcast_on_commit(conversation.group_name(), {"type": "chat.typing", "side": side})
+    broadcast_on_commit(
+        conversation.group_name(),
+        {"type": "chat.typing", "conversation_id": conversation.pk, "side": side},
+    )
 
 
 def _lock_open(conversation_id: int) -> Conversation:
@@ -531,7 +540,10 @@ def conversation_rate(
         if locked.status != Conversation.Status.CLOSED:
             raise ChatError("not_closed", _("A conversation can be rated once it is closed."))
         order = so.service_order_rate(conversation=locked, rating=rating, comment=comment.strip())
-        broadcast_on_commit(locked.group_name(), {"type": "chat.rated", "rating": rating})
+        broadcast_on_commit(
+            locked.group_name(),
+            {"type": "chat.rated", "conversation_id": locked.pk, "rating": rating},
+        )
     return order
 
 

@@ -89,6 +89,12 @@ SECURE_COOKIES = env_bool("DJANGO_SECURE_COOKIES", True)
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
 AXES_FAILURE_LIMIT = env_int("KEFU_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 DB_CONN_MAX_AGE = env_int("KEFU_DB_CONN_MAX_AGE", 60)
+# Chat sockets run their database calls on a thread pool (each thread keeps a connection)
+# instead of queueing them all behind Django's one thread-sensitive worker thread.
+CHAT_DB_THREAD_POOL = env_bool("KEFU_CHAT_DB_THREAD_POOL", True)
+# Redis pub/sub channel names are global across Redis database numbers: installations (or
+# test runs) sharing one Redis keep apart by prefix.
+CHANNEL_PREFIX = env.str("KEFU_CHANNEL_PREFIX", default="asgi")
 # ---------------------------------------------------------------------------------------
 
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
@@ -227,7 +233,7 @@ if REDIS_URL:
             # group_send than the list-based layer. Delivery is best effort either way:
             # the database is the record and clients catch up after a reconnect.
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_PREFIX},
         }
     }
     CELERY_BROKER_URL = REDIS_URL

@@ -1,0 +1,133 @@
+"""The whole stack for real: uvicorn with production settings, Redis, Postgres, real
+websockets. The server is SIGKILLed mid-conversation and restarted; the customer reconnects
+with after-seq, resends what was not acknowledged, and every message is stored once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+import pytest
+import requests
+import websockets
+from websockets.typing import Origin
+
+from agents.models import AgentProfile, GroupMembership
+from agents.tests.factories import SkillGroupFactory
+from workbench.models import Message
+from workbench.tests.factories import ChannelFactory
+from workbench.tests.live_server import Server
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+TOTAL = 60
+
+
+async def _hello(ws, token, conversation_id=None, after_seq=0):
+    hello = {"type": "hello", "visitor_token": token, "after_seq": after_seq}
+    if conversation_id:
+        hello["conversation_id"] = conversation_id
+    await ws.send(json.dumps(hello))
+    welcome = json.loads(await ws.recv())
+    assert welcome["type"] == "welcome", welcome
+    return welcome
+
+
+def test_sigkill_mid_conversation_loses_and_doubles_nothing(people, shop_a):
+    group = SkillGroupFactory.create(shop=shop_a)
+    GroupMembership.objects.create(group=group, user=people["merchant_a"])
+    AgentProfile.objects.filter(user=people["merchant_a"]).update(state="online")
+    channel = ChannelFactory.create(shop=shop_a, default_group=group, greeting="Hi!")
+
+    server = Server()
+    server.start()
+    try:
+        token = requests.post(
+            f"{server.base}/chat/api/session/", json={"channel": channel.key}, timeout=5
+        ).json()["visitor_token"]
+        origin = Origin(server.base)
+        acked: dict[str, tuple[int, int]] = {}
+        seen: dict[int, dict] = {}
+        state = {"conversation_id": None}
+
+        async def first_life():
+            async with websockets.connect(
+                f"{server.ws_base}/ws/chat/visitor/", origin=origin
+            ) as ws:
+                await _hello(ws, token)
+
+                async def reader():
+                    async for raw in ws:
+                        frame = json.loads(raw)
+                        if frame["type"] == "ack":
+                            acked[frame["client_id"]] = (frame["id"], frame["seq"])
+                            state["conversation_id"] = frame["conversation_id"]
+                        elif frame["type"] == "message":
+                            seen[frame["message"]["seq"]] = frame["message"]
+
+                read_task = asyncio.create_task(reader())
+                for i in range(TOTAL):
+                    await ws.send(
+                        json.dumps({"type": "send", "client_id": f"m{i}", "text": f"#{i}"})
+                    )
+                    await asyncio.sleep(0.01)
+                    if len(acked) >= 15 and i >= 20:
+                        break
+                # Kill the server while frames are in flight.
+                server.kill()
+                with contextlib.suppress(websockets.ConnectionClosed, TimeoutError):
+                    await asyncio.wait_for(read_task, 5)
+
+        asyncio.run(first_life())
+        assert 15 <= len(acked) < TOTAL, len(acked)
+        first_acks = dict(acked)
+
+        server.start()
+
+        async def second_life():
+            async with websockets.connect(
+                f"{server.ws_base}/ws/chat/visitor/", origin=origin
+            ) as ws:
+                held = max(seen) if seen else 0
+                welcome = await _hello(ws, token, state["conversation_id"], held)
+                assert welcome["conversation"]["id"] == state["conversation_id"]
+                batch = json.loads(await ws.recv())
+                assert batch["type"] == "messages"
+                caught_up = [m["seq"] for m in batch["messages"]]
+                # Exactly the missing ones, in order, none we already held.
+                assert caught_up == sorted(caught_up) and not set(caught_up) & set(seen)
+                for m in batch["messages"]:
+                    seen[m["seq"]] = m
+                # Resend everything not acknowledged, with the original client ids; also
+                # resend a few acknowledged ones (a client unsure whether its ack arrived).
+                resend = [f"m{i}" for i in range(TOTAL) if f"m{i}" not in first_acks]
+                resend += list(first_acks)[:3]
+                for client_id in resend:
+                    text = f"#{client_id[1:]}"
+                    await ws.send(
+                        json.dumps({"type": "send", "client_id": client_id, "text": text})
+                    )
+                while not all(c in acked and acked[c] for c in resend):
+                    frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                    if frame["type"] == "ack":
+                        acked[frame["client_id"]] = (frame["id"], frame["seq"])
+                await ws.send(json.dumps({"type": "sync", "after_seq": 0}))
+                while True:
+                    frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                    if frame["type"] == "messages":
+                        return frame["messages"]
+
+        everything = asyncio.run(second_life())
+    finally:
+        server.stop()
+
+    # Every acknowledged message kept its id and seq across the crash.
+    for client_id, ids in first_acks.items():
+        assert acked[client_id] == ids
+    customer = [m for m in everything if m["sender"] == "customer"]
+    client_ids = [m["client_id"] for m in customer]
+    assert sorted(client_ids) == sorted(f"m{i}" for i in range(TOTAL))  # all, once each
+    seqs = [m["seq"] for m in everything]
+    assert seqs == list(range(1, len(everything) + 1))  # gapless, in order
+    assert Message.objects.filter(sender="customer").count() == TOTAL
