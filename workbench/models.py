@@ -37,7 +37,9 @@ class Visitor(models.Model):
         verbose_name_plural = _("visitors")
 
     def __str__(self) -> str:
-        return str(self.customer) if self.customer_id else f"{_('Visitor')} #{self.pk}"
+        if self.customer_id:
+            return str(self.customer)
+        return str(_("Visitor #%(id)s") % {"id": self.pk})
 
     @classmethod
     def shop_scope_q(cls, shop_ids: frozenset[int]) -> models.Q:
@@ -127,7 +129,7 @@ class Conversation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{_('Conversation')} #{self.pk}"
+        return str(_("Conversation #%(id)s") % {"id": self.pk})
 
     @classmethod
     def shop_scope_q(cls, shop_ids: frozenset[int]) -> models.Q:
