@@ -160,8 +160,33 @@ def chat_page(request: HttpRequest, key: str) -> HttpResponse:
             "channel": channel,
             "embedded": request.GET.get("embed") == "1",
             "max_mb": services.MAX_ATTACHMENT_BYTES // (1024 * 1024),
+            "labels": chat_labels(),
         },
     )
+
+
+def chat_labels() -> dict[str, str]:
+    """The chat script's texts, translated here (the script itself holds no words)."""
+    return {
+        "connecting": _("Connecting…"),
+        "online": _("We are here to help"),
+        "offline": _("Connection lost. Reconnecting…"),
+        "queued": _("You are number %(n)s in the queue. An agent will be with you shortly."),
+        "active": _("You are chatting with %(name)s"),
+        "closed": _("This conversation has ended. Write again to start a new one."),
+        "sending": _("Sending…"),
+        "read": _("Read"),
+        "uploading": _("Uploading %(name)s…"),
+        "too_large": _("Files may be at most %(mb)d MB.")
+        % {"mb": services.MAX_ATTACHMENT_BYTES // (1024 * 1024)},
+        "bad_type": _("Only images (PNG, JPEG, GIF, WebP), PDF and plain text files can be sent."),
+        "failed": _("Could not send: %(reason)s"),
+        "download": _("Download"),
+        "agent": _("Agent"),
+        "system": _("Notice"),
+        "rate_thanks": _("Thank you for your rating!"),
+        "pick_stars": _("Choose 1 to 5 stars first."),
+    }
 
 
 @require_GET
