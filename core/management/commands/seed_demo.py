@@ -218,12 +218,12 @@ class Command(BaseCommand):
                 "reason": "Left earcup crackles",
             },
         )
-        for key, name, code, group_key, greeting in CHANNELS:
+        for key, name, shop_code, group_key, greeting in CHANNELS:
             ChannelAccount.objects.update_or_create(
                 key=key,
                 defaults={
                     "name": name,
-                    "shop": shops[code] if code else None,
+                    "shop": shops[shop_code] if shop_code else None,
                     "default_group": groups[group_key],
                     "greeting": greeting,
                     "identity_secret": DEMO_IDENTITY_SECRET,
