@@ -113,3 +113,22 @@ def transfer_agent_for(*, user: Any, pk: int) -> Any:
 
 def transfer_group_for(*, user: Any, pk: int) -> SkillGroup | None:
     return restrict(SkillGroup.objects.filter(is_active=True), user=user).filter(pk=pk).first()
+
+
+def customer_conversations_for(*, user: Any, customer: Any, limit: int = 20) -> list[Conversation]:
+    """All past conversations of a customer the user may see (any agent, any channel)."""
+    return list(
+        conversation_list_for(user=user)
+        .filter(customer=customer)
+        .select_related("service_order", "service_order__issue_type")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def visitor_conversations_for(*, user: Any, visitor_id: int, limit: int = 20) -> list[Conversation]:
+    return list(
+        conversation_list_for(user=user)
+        .filter(visitor_id=visitor_id)
+        .select_related("service_order", "service_order__issue_type")
+        .order_by("-created_at")[:limit]
+    )
