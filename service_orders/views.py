@@ -39,9 +39,9 @@ def service_order_list(request: AuthedRequest) -> HttpResponse:
 def service_order_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """The black box: every message, the transfer path and the metrics of one contact."""
     order = service_order_get_for(user=request.user, pk=pk)
-    messages, steps = replay_for(order)
+    chat_messages, steps = replay_for(order)
     return render(
         request,
         "service_orders/detail.html",
-        {"order": order, "messages": messages, "steps": steps},
+        {"order": order, "chat_messages": chat_messages, "steps": steps},
     )

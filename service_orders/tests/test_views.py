@@ -124,3 +124,9 @@ def test_list_query_count_does_not_grow(client_for):
     for _ in range(6):
         _order(channel)
     assert count() == few
+
+
+def test_detail_does_not_mix_chat_messages_into_the_flash_messages(client_for, shop_a):
+    order = _order(make_channel(shop=shop_a, greeting=""), text="flash?")
+    page = client_for("merchant_a").get(reverse("service_orders:detail", args=[order.pk]))
+    assert '<ul class="messages">' not in page.content.decode()

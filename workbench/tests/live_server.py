@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import secrets
 import signal
 import socket
@@ -20,7 +21,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port(lo: int = 8101, hi: int = 8199) -> int:
-    for port in list(range(lo, hi + 1)):
+    # Random order: parallel test workers rarely try the same port at the same moment.
+    ports = list(range(lo, hi + 1))
+    random.shuffle(ports)
+    for port in ports:
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
@@ -40,12 +44,17 @@ def database_url() -> str:
 
 
 class Server:
-    def __init__(self, *, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        settings_module: str = "config.settings.production",
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.port = free_port()
         self.prefix = f"srv{uuid.uuid4().hex[:8]}"
         self.env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "DJANGO_SETTINGS_MODULE": settings_module,
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
             "DATABASE_URL": database_url(),
             "REDIS_URL": settings.REDIS_URL,
