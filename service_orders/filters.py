@@ -3,12 +3,15 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from agents.access import restrict
 from agents.models import Shop, SkillGroup, User
 from service_orders.models import ServiceOrder
 from settings_app.models import ChannelAccount, IssueType
+
+_DATE = forms.DateInput(attrs={"type": "date"})
 
 
 def _scoped(model: Any, **filters: Any) -> Any:
@@ -23,10 +26,10 @@ def _scoped(model: Any, **filters: Any) -> Any:
 
 class ServiceOrderFilter(django_filters.FilterSet):
     created_from = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__gte", label=_("From")
+        field_name="created_at", lookup_expr="date__gte", label=_("From"), widget=_DATE
     )
     created_to = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__lte", label=_("To")
+        field_name="created_at", lookup_expr="date__lte", label=_("To"), widget=_DATE
     )
     shop = django_filters.ModelChoiceFilter(queryset=_scoped(Shop, is_active=True), label=_("Shop"))
     channel = django_filters.ModelChoiceFilter(queryset=_scoped(ChannelAccount), label=_("Channel"))

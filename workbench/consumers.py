@@ -222,22 +222,43 @@ class VisitorConsumer(FrameConsumer):
             services._check_client_id(client_id)
             if not services._check_text(text):
                 raise ChatError("empty", _("The message is empty."))
-            conversation = services.conversation_open_for(visitor=visitor)
-            new_state = None
-            if conversation is None:
-                conversation = services.conversation_start(visitor=visitor)
-                conversation.refresh_from_db()
-                new_state = _state_for_customer(conversation)
-            message, _created = services.message_send(
-                conversation_id=conversation.pk,
-                sender=Message.Sender.CUSTOMER,
-                client_id=client_id,
-                text=text,
-            )
-            return conversation, message, new_state
+            # A resend whose first attempt landed in a conversation closed since then is
+            # answered with the original, not stored again in a new conversation.
+            earlier = services.visitor_message(visitor=visitor, client_id=client_id)
+            if earlier is not None:
+                services.check_resend(earlier, text)
+                return earlier.conversation, earlier, None
+            # The followed conversation is kept current by chat.state events; only when
+            # there is none (or it closed) is the database asked.
+            known = self.conversation
+            candidates = [known] if known is not None and known.status != "closed" else []
+            for attempt in [*candidates, None]:
+                conversation = attempt or services.conversation_open_for(visitor=visitor)
+                new_state = None
+                if conversation is None:
+                    conversation = services.conversation_start(visitor=visitor)
+                    conversation.refresh_from_db()
+                    new_state = _state_for_customer(conversation)
+                try:
+                    message, _created = services.message_send(
+                        conversation_id=conversation.pk,
+                        sender=Message.Sender.CUSTOMER,
+                        client_id=client_id,
+                        text=text,
+                    )
+                except ChatError as error:
+                    # Closed while our copy said open (a missed doorbell): look again.
+                    if error.code == "conversation_closed" and attempt is not None:
+                        continue
+                    raise
+                return conversation, message, new_state
+            raise ChatError("conversation_closed", _("This conversation is closed."))
 
         conversation, message, new_state = await db(send)()
-        if self.conversation is None or self.conversation.pk != conversation.pk:
+        switched = self.conversation is None or (
+            self.conversation.pk != conversation.pk and conversation.status != "closed"
+        )
+        if switched:
             await self._follow(conversation)
             if new_state is not None:
                 await self.send_frame({"type": "conversation", "conversation": new_state})

@@ -271,6 +271,19 @@ def _replay(message: Message, text: str, attachment: UploadedFile | None) -> Mes
     return message
 
 
+def visitor_message(*, visitor: Visitor, client_id: str) -> Message | None:
+    """The visitor's message with this client id, in any of their conversations."""
+    return (
+        Message.objects.select_related("conversation")
+        .filter(conversation__visitor=visitor, sender=Message.Sender.CUSTOMER, client_id=client_id)
+        .first()
+    )
+
+
+def check_resend(message: Message, text: str) -> None:
+    _replay(message, text.strip(), None)
+
+
 def check_attachment(upload: UploadedFile) -> str:
     """The attachment's checked content type, or a ChatError saying what is wrong."""
     if upload.size is None or upload.size > MAX_ATTACHMENT_BYTES:

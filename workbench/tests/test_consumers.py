@@ -352,3 +352,71 @@ def test_resend_over_redis(setup, settings):
 def test_isolation_over_redis(setup, settings):
     with ws.redis_layer(settings):
         test_other_shops_agent_cannot_touch_the_conversation(setup)
+
+
+def test_resend_after_the_conversation_closed_returns_the_original(setup):
+    async def go():
+        customer, _ = await ws.visitor(setup["token"])
+        await customer.send_json_to({"type": "send", "client_id": "late-ack", "text": "hello"})
+        first = await ws.until(customer, "ack")
+        from workbench.services import conversation_close
+
+        await database_sync_to_async(conversation_close)(
+            conversation_id=first["conversation_id"], actor=None
+        )
+        # The client never saw the ack (say) and resends: same message, no new conversation.
+        await customer.send_json_to({"type": "send", "client_id": "late-ack", "text": "hello"})
+        again = await ws.until(customer, "ack")
+        assert (again["id"], again["conversation_id"]) == (first["id"], first["conversation_id"])
+        await customer.disconnect()
+
+    run(go)
+    assert (
+        Conversation.objects.count() == 1 and Message.objects.filter(sender="customer").count() == 1
+    )
+
+
+def test_missed_close_doorbell_still_starts_a_new_conversation(setup):
+    async def go():
+        customer, _ = await ws.visitor(setup["token"])
+        await customer.send_json_to({"type": "send", "client_id": "a", "text": "first"})
+        first = await ws.until(customer, "ack")
+        # Closed behind the socket's back (as if the broadcast were lost).
+        await database_sync_to_async(
+            Conversation.objects.filter(pk=first["conversation_id"]).update
+        )(status="closed")
+        await customer.send_json_to({"type": "send", "client_id": "b", "text": "second"})
+        second = await ws.until(customer, "ack")
+        assert second["conversation_id"] != first["conversation_id"] and second["seq"] == 2
+        await customer.disconnect()
+
+    run(go)
+    assert Conversation.objects.count() == 2
+
+
+def test_identified_customer_continues_on_another_device(setup):
+    from workbench.services import identity_hash
+
+    channel = setup["channel"]
+    proof = identity_hash(channel.identity_secret, "C900")
+    phone = visitor_open(channel=channel, customer_id="C900", customer_hash=proof).token
+    laptop = visitor_open(channel=channel, customer_id="C900", customer_hash=proof).token
+    stranger = visitor_open(channel=channel).token
+    assert phone != laptop
+
+    async def go():
+        on_phone, _ = await ws.visitor(phone)
+        await on_phone.send_json_to({"type": "send", "client_id": "p1", "text": "from my phone"})
+        ack = await ws.until(on_phone, "ack")
+        on_laptop, welcome = await ws.visitor(laptop)
+        assert welcome["identified"] is True
+        assert welcome["conversation"]["id"] == ack["conversation_id"]
+        batch = await ws.until(on_laptop, "messages")
+        assert "from my phone" in [m["text"] for m in batch["messages"]]
+        # An anonymous visitor of the same channel sees none of it.
+        anon, anon_welcome = await ws.visitor(stranger)
+        assert anon_welcome["conversation"] is None and anon_welcome["identified"] is False
+        for c in (on_phone, on_laptop, anon):
+            await c.disconnect()
+
+    run(go)
