@@ -32,6 +32,8 @@
 
   // --- Session list -------------------------------------------------------------------
   function renderLists() {
+    var load = $("[data-load]");
+    if (load) load.textContent = lists.active.length;
     ["waiting", "active", "closed"].forEach(function (kind) {
       var ol = $('[data-list="' + kind + '"]');
       ol.textContent = "";

@@ -77,7 +77,7 @@ class Server:
     def ws_base(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 20) -> None:
+    def start(self, timeout: float = 60) -> None:
         self.proc = subprocess.Popen(  # noqa: S603 - fixed argv
             [
                 sys.executable,

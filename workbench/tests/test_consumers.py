@@ -146,7 +146,7 @@ def test_bad_customer_frames_get_an_error_and_change_nothing(setup):
         customer, _ = await ws.visitor(setup["token"])
         for text, code in BAD_FRAMES:
             await customer.send_to(text_data=text)
-            frame = await customer.receive_json_from(timeout=5)
+            frame = await customer.receive_json_from(timeout=15)
             assert (frame["type"], frame["code"]) == ("error", code), text[:60]
             assert frame["message"]
         assert await ws.nothing_more(customer)
@@ -162,12 +162,12 @@ def test_frames_before_hello_and_unknown_tokens_close_4401(setup):
         assert connected
         await communicator.send_json_to({"type": "send", "client_id": "x", "text": "hi"})
         assert (await communicator.receive_json_from())["code"] == "hello_first"
-        assert (await communicator.receive_output(timeout=5))["code"] == 4401
+        assert (await communicator.receive_output(timeout=15))["code"] == 4401
 
         communicator, connected, _ = await ws.connect(ws.VISITOR_PATH, ws.headers())
         await communicator.send_json_to({"type": "hello", "visitor_token": "forged"})
         assert (await communicator.receive_json_from())["code"] == "not_authenticated"
-        assert (await communicator.receive_output(timeout=5))["code"] == 4401
+        assert (await communicator.receive_output(timeout=15))["code"] == 4401
 
     run(go)
     assert Message.objects.count() == 0
@@ -198,8 +198,10 @@ def test_agent_socket_needs_sign_in_and_the_workbench(setup):
 
 
 def _a_conversation(setup):
-    customer_visitor = visitor_open(channel=setup["channel"]).visitor
-    from workbench.services import conversation_start, message_send
+    from workbench.services import conversation_start, message_send, visitor_from_token
+
+    customer_visitor = visitor_from_token(token=setup["token"])
+    assert customer_visitor is not None
 
     conversation = conversation_start(visitor=customer_visitor)
     message_send(conversation_id=conversation.pk, sender="customer", client_id="q", text="?")
@@ -222,7 +224,7 @@ def test_other_shops_agent_cannot_touch_the_conversation(setup):
             {"type": "watch", "conversation_id": 999999},
         ):
             await other.send_json_to(frame)
-            error = await other.receive_json_from(timeout=5)
+            error = await other.receive_json_from(timeout=15)
             assert error["code"] == "unknown_conversation", frame
         assert await ws.nothing_more(other)
         await other.disconnect()
@@ -255,7 +257,7 @@ def test_bad_agent_frames(setup):
         ]
         for text, code in cases:
             await agent.send_to(text_data=text)
-            error = await agent.receive_json_from(timeout=5)
+            error = await agent.receive_json_from(timeout=15)
             assert (error["type"], error["code"]) == ("error", code), text
         assert error["ref"] == "r1"
         await agent.disconnect()
@@ -420,3 +422,44 @@ def test_identified_customer_continues_on_another_device(setup):
             await c.disconnect()
 
     run(go)
+
+
+def test_transfer_to_a_colleague_and_to_a_group(setup, shop_a):
+    from agents.roles import Role
+    from agents.tests.factories import UserFactory
+
+    colleague = UserFactory.create(role=Role.MERCHANT_AGENT, shops=[shop_a])
+    other_group = SkillGroupFactory.create(shop=shop_a, name="A returns")
+    GroupMembership.objects.create(group=other_group, user=colleague)
+    conversation = _a_conversation(setup)
+    hdrs = setup["hdrs"]["merchant_a"]
+
+    async def go():
+        customer, _ = await ws.visitor(setup["token"])
+        agent = await ws.agent(hdrs)
+        await agent.send_json_to(
+            {"type": "transfer", "conversation_id": conversation.pk, "to_agent_id": colleague.pk}
+        )
+        assert (await ws.until(agent, "done"))["action"] == "transfer"
+        notice = await ws.until(customer, "message")
+        while notice["message"]["sender"] != "system":
+            notice = await ws.until(customer, "message")
+        assert colleague.name in notice["message"]["text"]
+        await customer.disconnect()
+        await agent.disconnect()
+
+    run(go)
+    conversation.refresh_from_db()
+    assert conversation.agent == colleague and conversation.status == "active"
+    from workbench.services import conversation_transfer
+
+    conversation_transfer(conversation_id=conversation.pk, actor=colleague, to_group=other_group)
+    conversation.refresh_from_db()
+    # Nobody online in the new group: it waits in that group's queue.
+    assert (conversation.status, conversation.group, conversation.agent) == (
+        "queued",
+        other_group,
+        None,
+    )
+    kinds = list(conversation.service_order.steps.values_list("kind", flat=True))
+    assert kinds == ["queued", "routed", "transferred", "transferred"]

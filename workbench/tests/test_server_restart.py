@@ -44,7 +44,7 @@ def test_sigkill_mid_conversation_loses_and_doubles_nothing(people, shop_a):
     server.start()
     try:
         token = requests.post(
-            f"{server.base}/chat/api/session/", json={"channel": channel.key}, timeout=5
+            f"{server.base}/chat/api/session/", json={"channel": channel.key}, timeout=30
         ).json()["visitor_token"]
         origin = Origin(server.base)
         acked: dict[str, tuple[int, int]] = {}
@@ -67,14 +67,22 @@ def test_sigkill_mid_conversation_loses_and_doubles_nothing(people, shop_a):
                             seen[frame["message"]["seq"]] = frame["message"]
 
                 read_task = asyncio.create_task(reader())
-                for i in range(TOTAL):
-                    await ws.send(
-                        json.dumps({"type": "send", "client_id": f"m{i}", "text": f"#{i}"})
-                    )
+
+                def frame(i):
+                    return json.dumps({"type": "send", "client_id": f"m{i}", "text": f"#{i}"})
+
+                # A first stretch at a steady pace, until some are acknowledged (however
+                # loaded the machine is)...
+                for i in range(20):
+                    await ws.send(frame(i))
                     await asyncio.sleep(0.01)
-                    if len(acked) >= 15 and i >= 20:
-                        break
-                # Kill the server while frames are in flight.
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + 60
+                while len(acked) < 15 and loop.time() < deadline:
+                    await asyncio.sleep(0.05)
+                # ...then a burst, and the server is killed while it is in flight.
+                for i in range(20, TOTAL):
+                    await ws.send(frame(i))
                 server.kill()
                 with contextlib.suppress(websockets.ConnectionClosed, TimeoutError):
                     await asyncio.wait_for(read_task, 5)
@@ -109,12 +117,12 @@ def test_sigkill_mid_conversation_loses_and_doubles_nothing(people, shop_a):
                         json.dumps({"type": "send", "client_id": client_id, "text": text})
                     )
                 while not all(c in acked and acked[c] for c in resend):
-                    frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                    frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
                     if frame["type"] == "ack":
                         acked[frame["client_id"]] = (frame["id"], frame["seq"])
                 await ws.send(json.dumps({"type": "sync", "after_seq": 0}))
                 while True:
-                    frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                    frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
                     if frame["type"] == "messages":
                         return frame["messages"]
 

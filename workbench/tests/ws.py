@@ -29,7 +29,7 @@ def headers(user=None, origin="http://127.0.0.1"):
 
 async def connect(path, hdrs):
     communicator = WebsocketCommunicator(application, path, headers=hdrs)
-    connected, code = await communicator.connect(timeout=5)
+    connected, code = await communicator.connect(timeout=15)
     return communicator, connected, code
 
 
@@ -42,7 +42,7 @@ async def visitor(token, *, after_seq=None, conversation_id=None):
     if conversation_id is not None:
         hello["conversation_id"] = conversation_id
     await communicator.send_json_to(hello)
-    welcome = await communicator.receive_json_from(timeout=5)
+    welcome = await communicator.receive_json_from(timeout=15)
     assert welcome["type"] == "welcome", welcome
     return communicator, welcome
 
@@ -50,12 +50,12 @@ async def visitor(token, *, after_seq=None, conversation_id=None):
 async def agent(hdrs):
     communicator, connected, code = await connect(AGENT_PATH, hdrs)
     assert connected, code
-    welcome = await communicator.receive_json_from(timeout=5)
+    welcome = await communicator.receive_json_from(timeout=15)
     assert welcome["type"] == "welcome"
     return communicator
 
 
-async def until(communicator, kind, *, timeout=5, **match):
+async def until(communicator, kind, *, timeout=15, **match):
     """Read frames until one of `kind` (matching the given keys) arrives; return it."""
     while True:
         frame = await communicator.receive_json_from(timeout=timeout)
