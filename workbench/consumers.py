@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -25,10 +26,22 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 
 
+_pool: ThreadPoolExecutor | None = None
+
+
 def db(fn: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
-    # Not thread-sensitive (settings.CHAT_DB_THREAD_POOL): chat calls run in the executor's
-    # thread pool, each thread with its own connection, instead of queueing behind one.
-    return database_sync_to_async(fn, thread_sensitive=not settings.CHAT_DB_THREAD_POOL)
+    """Run a database call off the event loop. With settings.CHAT_DB_THREAD_POOL the chat
+    has its own pool of CHAT_DB_THREADS threads, each keeping a connection, instead of
+    queueing every call behind Django's one thread-sensitive worker thread (or the loop's
+    default executor, which has only CPUs + 4 threads)."""
+    global _pool
+    if not settings.CHAT_DB_THREAD_POOL:
+        return database_sync_to_async(fn)
+    if _pool is None:
+        _pool = ThreadPoolExecutor(
+            max_workers=settings.CHAT_DB_THREADS, thread_name_prefix="chat-db"
+        )
+    return database_sync_to_async(fn, thread_sensitive=False, executor=_pool)
 
 
 class BadFrame(ChatError):

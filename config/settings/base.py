@@ -92,6 +92,8 @@ DB_CONN_MAX_AGE = env_int("KEFU_DB_CONN_MAX_AGE", 60)
 # Chat sockets run their database calls on a thread pool (each thread keeps a connection)
 # instead of queueing them all behind Django's one thread-sensitive worker thread.
 CHAT_DB_THREAD_POOL = env_bool("KEFU_CHAT_DB_THREAD_POOL", True)
+# Its size: at most this many chat database calls (and connections) per web process.
+CHAT_DB_THREADS = env_int("KEFU_CHAT_DB_THREADS", 16, minimum=1)
 # Redis pub/sub channel names are global across Redis database numbers: installations (or
 # test runs) sharing one Redis keep apart by prefix.
 CHANNEL_PREFIX = env.str("KEFU_CHANNEL_PREFIX", default="asgi")
