@@ -258,6 +258,7 @@ class VisitorConsumer(FrameConsumer):
                         sender=Message.Sender.CUSTOMER,
                         client_id=client_id,
                         text=text,
+                        checked_new=True,
                     )
                 except ChatError as error:
                     # Closed while our copy said open (a missed doorbell): look again.

@@ -318,6 +318,7 @@ def message_send(
     text: str = "",
     agent: User | None = None,
     attachment: UploadedFile | None = None,
+    checked_new: bool = False,
 ) -> tuple[Message, bool]:
     """Store one message exactly once; returns (message, created).
 
@@ -332,7 +333,9 @@ def message_send(
     content_type = check_attachment(attachment) if attachment is not None else ""
     if not text and attachment is None:
         raise ChatError("empty", _("The message is empty."))
-    existing = _existing(conversation_id, sender, client_id)
+    # checked_new: the caller just looked the client id up (the visitor socket does, across
+    # all the visitor's conversations); a race since then still ends in the unique index.
+    existing = None if checked_new else _existing(conversation_id, sender, client_id)
     if existing is not None:
         return _replay(existing, text, attachment), False
     try:

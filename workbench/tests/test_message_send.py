@@ -146,3 +146,13 @@ def test_concurrent_senders_get_gapless_unique_seqs():
         t.join()
     seqs = list(Message.objects.filter(conversation=conv).values_list("seq", flat=True))
     assert sorted(seqs) == list(range(1, 61))
+
+
+def test_checked_new_skips_the_lookup_but_a_duplicate_still_returns_the_original():
+    conv = start(make_channel(greeting=""))
+    first, _ = _send(conv, "dup", "same")
+    again, created = message_send(
+        conversation_id=conv.pk, sender="customer", client_id="dup", text="same", checked_new=True
+    )
+    assert (again.pk, created) == (first.pk, False)
+    assert Message.objects.count() == 1
