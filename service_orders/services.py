@@ -64,11 +64,14 @@ def service_order_add_step(
     return step
 
 
-def service_order_first_response(*, conversation: Conversation, at: datetime) -> None:
-    ServiceOrder.objects.filter(conversation=conversation, first_response_at__isnull=True).update(
-        first_response_at=at,
-        first_response_seconds=_seconds(conversation.created_at, at),
-    )
+def service_order_first_response(*, conversation_id: int, at: datetime) -> None:
+    order = ServiceOrder.objects.filter(
+        conversation_id=conversation_id, first_response_at__isnull=True
+    ).first()
+    if order is not None:
+        order.first_response_at = at
+        order.first_response_seconds = _seconds(order.created_at, at)
+        order.save(update_fields=["first_response_at", "first_response_seconds"])
 
 
 def response_metrics(messages: QuerySet[Message] | list[Message]) -> tuple[int, int, int | None]:

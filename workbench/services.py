@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -158,14 +158,33 @@ def _list_doorbell(conversation: Conversation, *, agent_ids: tuple[int | None, .
         broadcast_on_commit(agent_group(agent_id), {"type": "chat.list"})
 
 
-def _next_seq(conversation_id: int) -> tuple[Conversation, int]:
-    conversation = (
-        Conversation.objects.select_for_update(of=("self",))
-        .select_related("agent")
-        .get(pk=conversation_id)
-    )
-    conversation.last_seq += 1
-    return conversation, conversation.last_seq
+def _take_seq(conversation_id: int, sender: str, now: Any) -> tuple[int, int | None, bool]:
+    """Lock the conversation row and hand out its next seq in one statement.
+
+    The UPDATE takes the row lock until commit, so concurrent senders queue here and get
+    consecutive numbers; the sender's read marker moves to its own message. Returns
+    (seq, holding agent id, whether the first agent response is still to come)."""
+    table = connection.ops.quote_name(Conversation._meta.db_table)
+    read_column = "agent_read_seq" if sender == Message.Sender.AGENT else "customer_read_seq"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_seq = last_seq + 1, last_message_at = %s, "  # noqa: S608 - names are ours
+            f"{read_column} = last_seq + 1 WHERE id = %s AND status <> %s "
+            # first_response_at itself, not "IS NULL": SQLite 3.40 evaluates that
+            # expression wrongly in RETURNING (answers 0 for a NULL column).
+            "RETURNING last_seq, agent_id, first_response_at",
+            [
+                connection.ops.adapt_datetimefield_value(now),
+                conversation_id,
+                Conversation.Status.CLOSED.value,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        if Conversation.objects.filter(pk=conversation_id).exists():
+            raise ChatError("conversation_closed", _("This conversation is closed."))
+        raise ChatError("unknown_conversation", _("No such conversation."))
+    return int(row[0]), row[1], row[2] is None
 
 
 def _system_message(conversation: Conversation, text: str) -> Message:
@@ -340,17 +359,13 @@ def message_send(
         return _replay(existing, text, attachment), False
     try:
         with transaction.atomic():
-            conversation, seq = _next_seq(conversation_id)
-            if conversation.status == Conversation.Status.CLOSED:
-                raise ChatError("conversation_closed", _("This conversation is closed."))
-            if sender == Message.Sender.AGENT and (
-                agent is None or conversation.agent_id != agent.pk
-            ):
+            now = timezone.now()
+            seq, holder_id, awaiting_first_response = _take_seq(conversation_id, sender, now)
+            if sender == Message.Sender.AGENT and (agent is None or holder_id != agent.pk):
                 raise ChatError(
                     "not_your_conversation",
                     _("Only the agent holding the conversation can reply."),
                 )
-            now = timezone.now()
             message = Message(
                 conversation_id=conversation_id,
                 seq=seq,
@@ -366,22 +381,12 @@ def message_send(
                 message.attachment_size = attachment.size or 0
                 message.attachment.save(attachment.name or "file", attachment, save=False)
             message.save(force_insert=True)
-            conversation.last_message_at = now
-            fields = ["last_seq", "last_message_at"]
-            if sender == Message.Sender.AGENT:
-                conversation.agent_read_seq = seq
-                fields.append("agent_read_seq")
-                if conversation.first_response_at is None:
-                    conversation.first_response_at = now
-                    fields.append("first_response_at")
-                    so.service_order_first_response(conversation=conversation, at=now)
-            else:
-                conversation.customer_read_seq = seq
-                fields.append("customer_read_seq")
-            conversation.save(update_fields=fields)
+            if sender == Message.Sender.AGENT and awaiting_first_response:
+                Conversation.objects.filter(pk=conversation_id).update(first_response_at=now)
+                so.service_order_first_response(conversation_id=conversation_id, at=now)
             agent_name = agent.name if agent is not None else ""
             broadcast_on_commit(
-                conversation.group_name(),
+                f"conv.{conversation_id}",
                 {
                     "type": "chat.message",
                     "message": message_payload(message, agent_name=agent_name),

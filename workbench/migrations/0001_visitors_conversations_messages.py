@@ -77,7 +77,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'message',
                 'verbose_name_plural': 'messages',
-                'ordering': ['conversation', 'seq'],
+                'ordering': ['conversation_id', 'seq'],
                 'constraints': [models.UniqueConstraint(fields=('conversation', 'seq'), name='message_unique_seq'), models.UniqueConstraint(condition=models.Q(('client_id__isnull', False)), fields=('conversation', 'sender', 'client_id'), name='message_unique_client_id')],
             },
         ),

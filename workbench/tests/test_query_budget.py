@@ -34,9 +34,9 @@ def test_message_send_is_one_transaction_with_few_queries():
     customer(0)()
     sqls = _count(customer(1))
     writes = [s for s in sqls if s.startswith(("INSERT", "UPDATE"))]
-    # lookup of the client id, savepoint, row lock, insert, update, release.
+    # lookup of the client id, savepoint, UPDATE … RETURNING (lock + seq), insert, release.
     assert len(writes) == 2, sqls
-    assert len(sqls) <= 6, "\n".join(sqls)
+    assert len(sqls) <= 5, "\n".join(sqls)
     retry = _count(customer(1))
     assert len(retry) == 1, retry  # a resend is one indexed read
 
