@@ -665,3 +665,15 @@ def queue_drain_for_agent(*, user_id: int) -> int:
         )
     )
     return sum(queue_drain(group_id=gid) for gid in group_ids)
+
+
+def queue_drain_all() -> int:
+    """Drain every group that has someone waiting: the periodic safety net behind the
+    on-commit routing tasks (a lost task or a crashed worker delays, never strands)."""
+    group_ids = (
+        Conversation.objects.filter(status=Conversation.Status.QUEUED)
+        .order_by()
+        .values_list("group_id", flat=True)
+        .distinct()
+    )
+    return sum(queue_drain(group_id=gid) for gid in list(group_ids))

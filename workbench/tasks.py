@@ -15,3 +15,8 @@ def drain_queue(group_id: int) -> int:
 @shared_task(name="workbench.drain_queues_of_agent")
 def drain_queues_of_agent(user_id: int) -> int:
     return services.queue_drain_for_agent(user_id=user_id)
+
+
+@shared_task(name="workbench.drain_all_queues")
+def drain_all_queues() -> int:
+    return services.queue_drain_all()

@@ -256,6 +256,8 @@ CELERY_TIMEZONE = TIME_ZONE
 # in-process scheduler (core.beat) reads this same table and calls the same tasks.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "core-heartbeat": {"task": "core.tasks.scheduler_heartbeat", "schedule": 30.0},
+    # Safety net behind on-commit routing: nobody waits forever if a routing task was lost.
+    "workbench-drain-queues": {"task": "workbench.drain_all_queues", "schedule": 30.0},
 }
 
 # --- Email ---

@@ -173,3 +173,18 @@ def test_concurrent_routing_of_agents_in_two_groups_respects_capacity():
     for t in threads:
         t.join()
     assert Conversation.objects.filter(status="active", agent=shared).count() == 2
+
+
+def test_periodic_drain_routes_what_a_lost_task_left_waiting():
+    from workbench.tasks import drain_all_queues
+
+    channel = make_channel()
+    agent = online_agent(channel.default_group)
+    AgentProfile.objects.filter(user=agent).update(state="offline")
+    conv = start(channel)
+    # Online without going through agent_set_state: no routing task was enqueued.
+    AgentProfile.objects.filter(user=agent).update(state="online")
+    assert _status(conv) == ("queued", None)
+    assert drain_all_queues() == 1
+    assert _status(conv) == ("active", agent.pk)
+    assert drain_all_queues() == 0
