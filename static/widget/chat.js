@@ -21,7 +21,9 @@
   var token = store.get("token", "");
   var pending = store.get("pending", []);          // [{client_id, text}]
   var conv = null;                                 // conversation state from the server
-  var lastSeq = store.get("seq", { id: null, seq: 0 });
+  // The highest seq on screen. Kept in memory only: after a reload the page holds nothing,
+  // so the first hello asks for the whole conversation; reconnects ask for what is missing.
+  var lastSeq = { id: null, seq: 0 };
   var shown = {};                                  // message id -> element
   var ws = null, delay = 1000, typingTimer = null, lastTyping = 0, chosenStars = 0;
 
@@ -80,7 +82,7 @@
     var firstPending = log.querySelector("[data-pending]");
     log.insertBefore(li, after || firstPending || null);
     shown[m.id] = li;
-    if (conv && m.conversation_id === conv.id && m.seq > lastSeq.seq) { lastSeq = { id: conv.id, seq: m.seq }; store.set("seq", lastSeq); }
+    if (conv && m.conversation_id === conv.id && m.seq > lastSeq.seq) { lastSeq = { id: conv.id, seq: m.seq }; }
     markRead();
     scrollDown();
   }
@@ -107,7 +109,7 @@
   function applyState(state) {
     if (!state) { banner.hidden = true; rateForm.hidden = true; ratedEl.hidden = true; setStatus(L.online); return; }
     if (!conv || conv.id !== state.id) {
-      if (lastSeq.id !== state.id) { lastSeq = { id: state.id, seq: 0 }; store.set("seq", lastSeq); }
+      if (lastSeq.id !== state.id) lastSeq = { id: state.id, seq: 0 };
     }
     conv = state;
     var greeting = log.querySelector(".kchat-greeting"); if (greeting) greeting.remove();

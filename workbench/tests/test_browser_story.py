@@ -96,6 +96,14 @@ def test_customer_and_agent_whole_story(people, shop_a):
             expect(reply).to_have_count(1)
             expect(reply).to_contain_text("tracking SF123")
 
+            # A reload shows the whole conversation again, each message once.
+            shop_page.reload()
+            shop_page.locator("button[aria-label]").last.click()
+            chat = shop_page.frame_locator("iframe")
+            expect(chat.locator(".from-agent")).to_have_count(1)
+            expect(chat.locator(".from-customer")).to_have_count(1)
+            expect(chat.locator(".from-system")).to_have_count(1)  # the greeting
+
             # Agent closes with an issue type and summary.
             desk.locator('[data-action="close"]').click()
             dialog = desk.locator('[data-dialog="close"]')
