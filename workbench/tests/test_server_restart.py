@@ -15,6 +15,7 @@ from websockets.typing import Origin
 
 from agents.models import AgentProfile, GroupMembership
 from agents.tests.factories import SkillGroupFactory
+from service_orders.models import ServiceOrder
 from workbench.models import Message
 from workbench.tests.factories import ChannelFactory
 from workbench.tests.live_server import Server
@@ -139,3 +140,119 @@ def test_sigkill_mid_conversation_loses_and_doubles_nothing(people, shop_a):
     seqs = [m["seq"] for m in everything]
     assert seqs == list(range(1, len(everything) + 1))  # gapless, in order
     assert Message.objects.filter(sender="customer").count() == TOTAL
+
+
+def test_a_client_written_from_the_protocol_page_can_be_the_agent(people, shop_a):
+    """Follows docs/realtime.md literally: sign in over HTTP, go online, open the agent
+    socket with the session cookie, watch, reply, close; the customer rates."""
+    import re
+
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+    agent = people["merchant_a"]
+    # The server runs with production hashers (the test settings use MD5 for speed).
+    agent.password = PBKDF2PasswordHasher().encode("agent-pass-1", "fixedsalt1234")
+    agent.save(update_fields=["password"])
+    group = SkillGroupFactory.create(shop=shop_a)
+    GroupMembership.objects.create(group=group, user=agent)
+    channel = ChannelFactory.create(shop=shop_a, default_group=group, greeting="")
+
+    # HTML pages need static files: the development settings serve them without
+    # collectstatic (Redis and Postgres are the same as in production).
+    server = Server(settings_module="config.settings.local")
+    server.start()
+    try:
+        web = requests.Session()
+        page = web.get(f"{server.base}/accounts/login/", timeout=30)
+        form = page.text
+        assert page.status_code == 200, (page.status_code, form[:500])
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+        signed_in = web.post(
+            f"{server.base}/accounts/login/",
+            data={
+                "username": agent.username,
+                "password": "agent-pass-1",
+                "csrfmiddlewaretoken": token,
+            },
+            headers={"Referer": f"{server.base}/accounts/login/"},
+            timeout=30,
+        )
+        assert signed_in.status_code == 200 and "sessionid" in web.cookies
+        csrf = web.cookies["csrftoken"]
+        web.post(
+            f"{server.base}/agents/me/state/",
+            data={"state": "online", "csrfmiddlewaretoken": csrf},
+            headers={"Referer": f"{server.base}/workbench/"},
+            timeout=30,
+        )
+        visitor_token = requests.post(
+            f"{server.base}/chat/api/session/", json={"channel": channel.key}, timeout=30
+        ).json()["visitor_token"]
+        cookie = f"sessionid={web.cookies['sessionid']}"
+        origin = Origin(server.base)
+
+        async def story():
+            async with (
+                websockets.connect(f"{server.ws_base}/ws/chat/visitor/", origin=origin) as cust,
+                websockets.connect(
+                    f"{server.ws_base}/ws/chat/agent/",
+                    origin=origin,
+                    additional_headers={"Cookie": cookie},
+                ) as desk,
+            ):
+
+                async def until(ws, kind, **match):
+                    while True:
+                        frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                        if frame["type"] == kind and all(
+                            frame.get(k) == v for k, v in match.items()
+                        ):
+                            return frame
+
+                assert (await until(desk, "welcome"))["user_id"] == agent.pk
+                await _hello(cust, visitor_token)
+                await cust.send(json.dumps({"type": "send", "client_id": "c1", "text": "Hello?"}))
+                ack = await until(cust, "ack")
+                conversation_id = ack["conversation_id"]
+                await until(desk, "list")  # routed to the online agent: re-read the lists
+                lists = web.get(f"{server.base}/workbench/api/lists/", timeout=30).json()
+                assert [c["id"] for c in lists["active"]] == [conversation_id]
+                await desk.send(
+                    json.dumps(
+                        {"type": "watch", "conversation_id": conversation_id, "after_seq": 0}
+                    )
+                )
+                batch = await until(desk, "messages")
+                assert [m["text"] for m in batch["messages"]] == ["Hello?"]
+                await desk.send(
+                    json.dumps(
+                        {
+                            "type": "send",
+                            "conversation_id": conversation_id,
+                            "client_id": "a1",
+                            "text": "Hi, how can I help?",
+                        }
+                    )
+                )
+                assert (await until(desk, "ack"))["seq"] == 2
+                reply = await until(cust, "message")
+                while reply["message"]["sender"] != "agent":
+                    reply = await until(cust, "message")
+                assert reply["message"]["text"] == "Hi, how can I help?"
+                await desk.send(
+                    json.dumps(
+                        {"type": "close", "conversation_id": conversation_id, "summary": "ok"}
+                    )
+                )
+                assert (await until(desk, "done"))["action"] == "close"
+                state = await until(cust, "conversation")
+                while state["conversation"]["status"] != "closed":
+                    state = await until(cust, "conversation")
+                await cust.send(json.dumps({"type": "rate", "rating": 5, "comment": "great"}))
+                assert (await until(cust, "rated"))["rating"] == 5
+
+        asyncio.run(story())
+    finally:
+        server.stop()
+    order = ServiceOrder.objects.get()
+    assert (order.rating, order.summary, order.agent) == (5, "ok", agent)
