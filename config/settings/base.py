@@ -98,6 +98,14 @@ KEFU_WEBHOOK_BACKOFF_BASE_SECONDS = env_int("KEFU_WEBHOOK_BACKOFF_BASE_SECONDS",
 KEFU_WEBHOOK_BACKOFF_CAP_SECONDS = env_int("KEFU_WEBHOOK_BACKOFF_CAP_SECONDS", 6 * 3600, minimum=1)
 # Finished deliveries (succeeded / gave up) are deleted from the log after this many days.
 KEFU_WEBHOOK_LOG_RETENTION_DAYS = env_int("KEFU_WEBHOOK_LOG_RETENTION_DAYS", 30, minimum=1)
+# Chat sockets run their database calls on a thread pool (each thread keeps a connection)
+# instead of queueing them all behind Django's one thread-sensitive worker thread.
+CHAT_DB_THREAD_POOL = env_bool("KEFU_CHAT_DB_THREAD_POOL", True)
+# Its size: at most this many chat database calls (and connections) per web process.
+CHAT_DB_THREADS = env_int("KEFU_CHAT_DB_THREADS", 16, minimum=1)
+# Redis pub/sub channel names are global across Redis database numbers: installations (or
+# test runs) sharing one Redis keep apart by prefix.
+CHANNEL_PREFIX = env.str("KEFU_CHANNEL_PREFIX", default="asgi")
 # ---------------------------------------------------------------------------------------
 
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
@@ -236,7 +244,7 @@ if REDIS_URL:
             # group_send than the list-based layer. Delivery is best effort either way:
             # the database is the record and clients catch up after a reconnect.
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_PREFIX},
         }
     }
     CELERY_BROKER_URL = REDIS_URL
@@ -265,6 +273,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "tickets-assign-waiting": {"task": "tickets.assign_waiting", "schedule": 60.0},
     "tickets-reassign-untouched": {"task": "tickets.reassign_untouched", "schedule": 60.0},
     "tickets-sla-sweep": {"task": "tickets.sla_sweep", "schedule": 30.0},
+    # Safety net behind on-commit routing: nobody waits forever if a routing task was lost.
+    "workbench-drain-queues": {"task": "workbench.drain_all_queues", "schedule": 30.0},
 }
 
 # --- Email ---
