@@ -523,6 +523,8 @@ class KefuTarget(Target):
     """
 
     name = "Kefu"
+    # Set to True once ticket_count/seed_sql/probes are written.
+    ready = False
     server_desc = "uvicorn 1 worker (ASGI, config.asgi), production settings"
 
     def __init__(self, dbname: str, redis_url: str) -> None:
@@ -836,6 +838,11 @@ def main() -> None:
     if "helpdesk" in wanted:
         targets.append(HelpdeskTarget(args.helpdesk_db))
     if "kefu" in wanted:
+        if not KefuTarget.ready:
+            p.error(
+                "the Kefu target is not plugged in yet: bench/README.md "
+                '("Kefu target: what is written, what is TODO") says what to write'
+            )
         targets.append(KefuTarget(args.kefu_db, args.redis_url))
     for target in targets:
         report["targets"].append(run_target(target, args))
