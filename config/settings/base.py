@@ -91,6 +91,8 @@ SECURE_COOKIES = env_bool("DJANGO_SECURE_COOKIES", True)
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
 AXES_FAILURE_LIMIT = env_int("KEFU_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 DB_CONN_MAX_AGE = env_int("KEFU_DB_CONN_MAX_AGE", 60)
+# Connections one process may open to Redis for the channel layer.
+REDIS_MAX_CONNECTIONS = env_int("KEFU_REDIS_MAX_CONNECTIONS", 1000, minimum=10)
 # Outbound webhooks: attempts before a delivery gives up, and the first retry's delay
 # (doubling each time, with jitter, capped at KEFU_WEBHOOK_BACKOFF_CAP_SECONDS).
 KEFU_WEBHOOK_MAX_ATTEMPTS = env_int("KEFU_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
@@ -244,7 +246,12 @@ if REDIS_URL:
             # group_send than the list-based layer. Delivery is best effort either way:
             # the database is the record and clients catch up after a reconnect.
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_PREFIX},
+            # redis-py's async pool stops at 100 connections unless told otherwise, which
+            # turned connection bursts into HTTP 500s in load tests.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "max_connections": REDIS_MAX_CONNECTIONS}],
+                "prefix": CHANNEL_PREFIX,
+            },
         }
     }
     CELERY_BROKER_URL = REDIS_URL
