@@ -319,6 +319,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Customer-service back office: tickets, customers, conversations.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Choice sets that appear under several fields get one stable name each.
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "tickets.models.Ticket.Status",
+        "HoldReasonEnum": "tickets.models.Ticket.HoldReason",
+        "PriorityEnum": "tickets.models.Priority",
+    },
 }
 
 LOGGING = {
