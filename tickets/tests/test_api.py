@@ -94,9 +94,7 @@ def test_list_filters_like_the_page_and_pages_by_cursor(people, make_ticket):
     assert [t["id"] for t in client.get(API, {"status": "in_progress"}).json()["results"]] == [
         tickets[0].pk
     ]
-    assert [t["id"] for t in client.get(API, {"tab": "mine"}).json()["results"]] == [
-        tickets[0].pk
-    ]
+    assert [t["id"] for t in client.get(API, {"tab": "mine"}).json()["results"]] == [tickets[0].pk]
     found = client.get(API, {"q": tickets[2].title}).json()["results"]
     assert [t["id"] for t in found] == [tickets[2].pk]
     bad = client.get(API, {"status": "nonsense"})
