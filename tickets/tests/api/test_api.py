@@ -6,25 +6,15 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from commerce.tests.factories import CustomerFactory
 from tickets.models import Ticket, TicketNode
 from tickets.services import ticket_accept, ticket_comment
-from tickets.tests.api_fixtures import GOOD, desk, make_ticket, other_desk  # noqa: F401
+from tickets.tests.api.support import API, GOOD, api_for
 from tickets.tests.conftest import member
 
 pytestmark = pytest.mark.django_db
-API = "/api/v1/tickets/"
-
-
-def api_for(user) -> APIClient:
-    """A client authenticated the way an integration is: with its token."""
-    client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
 
 
 def test_create_validates_the_types_fields_like_the_form(people, ticket_type, desk):

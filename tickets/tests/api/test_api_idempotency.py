@@ -11,8 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from tickets.models import ApiIdempotencyKey, Ticket
-from tickets.tests.api_fixtures import GOOD, desk  # noqa: F401
-from tickets.tests.test_api import API, api_for
+from tickets.tests.api.support import API, GOOD, api_for
 
 pytestmark = pytest.mark.django_db
 

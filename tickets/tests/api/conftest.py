@@ -1,4 +1,4 @@
-"""Shared setup of the API tests: a platform group the agent works in, a shop-A ticket."""
+"""Fixtures of the API and webhook tests: a platform group the agent works in, shop-A tickets."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from agents.tests.factories import SkillGroupFactory
 from commerce.tests.factories import OrderFactory
 from tickets.models import Ticket, TicketType
 from tickets.services import ticket_create
-
-GOOD = {"order_no": "BT20261101001"}
 
 
 @pytest.fixture

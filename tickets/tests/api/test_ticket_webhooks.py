@@ -12,7 +12,6 @@ from settings_app.webhook_events import WEBHOOK_EVENTS
 from tickets import services
 from tickets.models import Ticket
 from tickets.services import StaleTicketError
-from tickets.tests.api_fixtures import desk, make_ticket, other_desk  # noqa: F401
 from tickets.tests.conftest import member
 
 pytestmark = pytest.mark.django_db

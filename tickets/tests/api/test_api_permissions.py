@@ -11,10 +11,9 @@ from agents.models import User
 from tests.permissions import assert_api_matrix
 from tickets import services
 from tickets.models import Ticket
-from tickets.tests.api_fixtures import GOOD, desk, make_ticket, other_desk  # noqa: F401
+from tickets.tests.api.support import API, GOOD
 
 pytestmark = pytest.mark.django_db
-API = "/api/v1/tickets/"
 
 
 @pytest.fixture
