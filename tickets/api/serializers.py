@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -140,6 +141,23 @@ class TicketDetailSerializer(TicketListSerializer):
 # --- input ---------------------------------------------------------------------------------
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def validate_answers(value: dict[str, Any]) -> dict[str, Any]:
+    # The database cannot store NUL characters; refuse them here, before any lookup.
+    if _has_nul(value):
+        raise serializers.ValidationError(_("Answers cannot contain NUL characters."))
+    return value
+
+
 class TicketCreateSerializer(serializers.Serializer):
     ticket_type = serializers.IntegerField(
         min_value=1, max_value=ID_MAX, help_text="Id of an active ticket type."
@@ -178,6 +196,7 @@ class TicketCreateSerializer(serializers.Serializer):
         child=serializers.JSONField(),
         required=False,
         default=dict,
+        validators=[validate_answers],
         help_text="The type's fields by key (see GET /api/v1/ticket-types/).",
     )
 
@@ -193,6 +212,7 @@ class TicketUpdateSerializer(serializers.Serializer):
     answers = serializers.DictField(
         child=serializers.JSONField(allow_null=True),
         required=False,
+        validators=[validate_answers],
         help_text="Merged into the stored answers; null clears one.",
     )
 

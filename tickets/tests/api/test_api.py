@@ -225,3 +225,59 @@ def test_detail_query_count_does_not_grow_with_nodes(people, make_ticket):
     for n in range(10):
         ticket_comment(ticket=ticket, actor=people["supervisor"], text=f"more {n}")
     assert _count(client, f"{API}{ticket.pk}/") == few
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"title": "x\x00y"},
+        {"answers": {"order_no\x00": "BT20261101001"}},
+        {"answers": {"order_no": "BT2026\x001101"}},
+        {"answers": {"carrier": ["YTO"]}},
+        {"answers": {"amount": {"value": 1}}},
+        {"answers": {"boxes": "1e999999"}},
+        {"answers": {"since": "2026-02-30"}},
+        {"ticket_type": 2**63},
+        {"group": 2**62},
+        {"answers": "not a dict"},
+    ],
+)
+def test_hostile_create_input_is_a_400_and_writes_nothing(people, ticket_type, desk, body):
+    full = {"ticket_type": ticket_type.pk, "title": "Lost", "answers": GOOD, **body}
+    response = api_for(people["agent"]).post(API, full, format="json")
+    assert response.status_code == 400, response.content
+    assert not Ticket.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"q": "a\x00b"},
+        {"group": "99999999999999999999999"},
+        {"created_after": "2026-13-01"},
+        {"cursor": "garbage"},
+        {"page_size": "100000"},
+    ],
+)
+def test_hostile_list_queries_are_answered(people, make_ticket, query):
+    make_ticket()
+    response = api_for(people["agent"]).get(API, query)
+    assert response.status_code < 500
+
+
+def test_patch_with_nul_in_answers_is_a_400(people, make_ticket):
+    ticket = make_ticket()
+    response = api_for(people["agent"]).patch(
+        f"{API}{ticket.pk}/", {"version": 1, "answers": {"carrier\x00": None}}, format="json"
+    )
+    assert response.status_code == 400
+    assert "NUL" in response.json()["answers"][0]
+
+
+def test_errors_speak_the_requested_language(people, make_ticket):
+    ticket = make_ticket()
+    response = api_for(people["agent"]).post(
+        f"{API}{ticket.pk}/close/", {}, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert response.status_code == 409
+    assert "不能执行" in response.json()["detail"]
