@@ -151,11 +151,10 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
-def validate_answers(value: dict[str, Any]) -> dict[str, Any]:
+def validate_answers(value: dict[Any, Any]) -> None:
     # The database cannot store NUL characters; refuse them here, before any lookup.
     if _has_nul(value):
         raise serializers.ValidationError(_("Answers cannot contain NUL characters."))
-    return value
 
 
 class TicketCreateSerializer(serializers.Serializer):
