@@ -262,6 +262,9 @@ class Command(BaseCommand):
         from tickets.demo import seed_tickets
 
         seed_tickets(groups=groups, now=now)
+        from tickets.api.demo import seed_api_integration
+
+        seed_api_integration(shop=shops["blossom-tea"])
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
 
     def _seed_quick_send(self, shops: dict[str, Shop], groups: dict[Any, SkillGroup]) -> None:

@@ -281,3 +281,14 @@ def test_errors_speak_the_requested_language(people, make_ticket):
     )
     assert response.status_code == 409
     assert "不能执行" in response.json()["detail"]
+
+
+def test_demo_integration_token_reads_its_shops_tickets(people, make_ticket, shop_a):
+    from tickets.api.demo import DEMO_TOKEN, seed_api_integration
+
+    seed_api_integration(shop=shop_a)
+    seed_api_integration(shop=shop_a)  # idempotent
+    ticket = make_ticket()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {DEMO_TOKEN}")
+    assert [t["id"] for t in client.get(API).json()["results"]] == [ticket.pk]
