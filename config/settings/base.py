@@ -263,6 +263,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "tickets-assign-waiting": {"task": "tickets.assign_waiting", "schedule": 60.0},
     "tickets-reassign-untouched": {"task": "tickets.reassign_untouched", "schedule": 60.0},
     "tickets-sla-sweep": {"task": "tickets.sla_sweep", "schedule": 30.0},
+    # The API's Idempotency-Key records live 24 hours.
+    "tickets-purge-idempotency-keys": {
+        "task": "tickets.purge_idempotency_keys",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Email ---

@@ -61,3 +61,9 @@ def run_once(
         record.response = json.loads(json.dumps(body, cls=DjangoJSONEncoder))
         record.save(update_fields=["status_code", "response"])
     return status, body, False
+
+
+def idempotency_keys_purge() -> int:
+    """Delete expired keys (hourly beat job); a key is also replaced when reused expired."""
+    deleted, _ = ApiIdempotencyKey.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted

@@ -97,3 +97,23 @@ def test_racing_twins_create_one_ticket(people, body):
     assert Ticket.objects.count() == 1
     assert [code for code, _ in results] == [201] * 4
     assert len({data["id"] for _, data in results}) == 1
+
+
+def test_purge_deletes_only_expired_keys(people, body):
+    from tickets.tasks import purge_idempotency_keys
+
+    client = api_for(people["agent"])
+    client.post(API, body, format="json", HTTP_IDEMPOTENCY_KEY="old")
+    client.post(API, body, format="json", HTTP_IDEMPOTENCY_KEY="new")
+    ApiIdempotencyKey.objects.filter(key="old").update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert purge_idempotency_keys() == 1
+    assert list(ApiIdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_admin_lists_keys_read_only(people, body, client_for):
+    api_for(people["agent"]).post(API, body, format="json", HTTP_IDEMPOTENCY_KEY="k-admin")
+    response = client_for("admin").get("/admin/tickets/apiidempotencykey/")
+    assert response.status_code == 200
+    assert b"k-admin" in response.content
