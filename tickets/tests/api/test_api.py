@@ -215,6 +215,10 @@ def test_list_query_count_does_not_grow_with_rows(people, make_ticket):
         make_ticket()
     assert _count(client, API) == few
     assert _count(client, f"{API}?status=open&priority=normal") <= few + 1
+    # A deeper page (cursor) costs what the first does.
+    deeper = client.get(API, {"page_size": 5}).json()["next"]
+    deeper = client.get(deeper).json()["next"]
+    assert _count(client, deeper) == few
 
 
 def test_detail_query_count_does_not_grow_with_nodes(people, make_ticket):
