@@ -282,6 +282,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "tickets-sla-sweep": {"task": "tickets.sla_sweep", "schedule": 30.0},
     # Safety net behind on-commit routing: nobody waits forever if a routing task was lost.
     "workbench-drain-queues": {"task": "workbench.drain_all_queues", "schedule": 30.0},
+    # The API's Idempotency-Key records live 24 hours.
+    "tickets-purge-idempotency-keys": {
+        "task": "tickets.purge_idempotency_keys",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Email ---
@@ -338,6 +343,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Customer-service back office: tickets, customers, conversations.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Choice sets that appear under several fields get one stable name each.
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "tickets.models.Ticket.Status",
+        "HoldReasonEnum": "tickets.models.Ticket.HoldReason",
+        "PriorityEnum": "tickets.models.Priority",
+    },
 }
 
 LOGGING = {

@@ -318,6 +318,9 @@ class Command(BaseCommand):
             )
         for position, name in enumerate(ISSUE_TYPES):
             IssueType.objects.update_or_create(name=name, defaults={"position": position})
+        from tickets.api.demo import seed_api_integration
+
+        seed_api_integration(shop=shops["blossom-tea"])
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
 
     def _seed_quick_send(self, shops: dict[str, Shop], groups: dict[Any, SkillGroup]) -> None:
