@@ -166,7 +166,9 @@ def test_a_client_written_from_the_protocol_page_can_be_the_agent(people, shop_a
         page = web.get(f"{server.base}/accounts/login/", timeout=30)
         form = page.text
         assert page.status_code == 200, (page.status_code, form[:500])
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+        found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
+        assert found is not None
+        token = found.group(1)
         signed_in = web.post(
             f"{server.base}/accounts/login/",
             data={
