@@ -91,6 +91,7 @@ def _item(c: Conversation) -> dict[str, Any]:
         "last_message_at": c.last_message_at.isoformat() if c.last_message_at else None,
         "last_seq": c.last_seq,
         "agent_read_seq": c.agent_read_seq,
+        "last_text": (getattr(c, "last_text", "") or "")[:80],
     }
 
 
