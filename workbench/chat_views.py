@@ -65,7 +65,7 @@ def session(request: HttpRequest) -> JsonResponse:
     )
 
 
-def _upload(request: HttpRequest, **send: Any) -> JsonResponse:
+def upload_response(request: HttpRequest, **send: Any) -> JsonResponse:
     upload = request.FILES.get("file")
     client_id = request.POST.get("client_id", "")
     if upload is None:
@@ -104,7 +104,7 @@ def visitor_attachment(request: HttpRequest) -> JsonResponse:
             conversation = services.conversation_start(visitor=visitor)
     except ChatError as error:
         return _error(error)
-    return _upload(request, conversation_id=conversation.pk, sender=Message.Sender.CUSTOMER)
+    return upload_response(request, conversation_id=conversation.pk, sender=Message.Sender.CUSTOMER)
 
 
 @require_GET
