@@ -6,10 +6,12 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agents.models import SkillGroup, User
 from service_orders.models import ServiceOrder, TransferStep
 from settings_app.models import IssueType
+from workbench.errors import ChatError
 from workbench.models import Conversation, Message
 
 
@@ -138,6 +140,8 @@ def service_order_close(
 
 def service_order_rate(*, conversation: Conversation, rating: int, comment: str) -> ServiceOrder:
     order = ServiceOrder.objects.get(conversation=conversation)
+    if order.rating is not None:
+        raise ChatError("already_rated", _("This conversation has already been rated."))
     order.rating = rating
     order.rating_comment = comment
     order.rated_at = timezone.now()

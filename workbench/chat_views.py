@@ -65,7 +65,7 @@ def session(request: HttpRequest) -> JsonResponse:
     )
 
 
-def _upload(request: HttpRequest, **send: Any) -> JsonResponse:
+def upload_response(request: HttpRequest, **send: Any) -> JsonResponse:
     upload = request.FILES.get("file")
     client_id = request.POST.get("client_id", "")
     if upload is None:
@@ -104,7 +104,7 @@ def visitor_attachment(request: HttpRequest) -> JsonResponse:
             conversation = services.conversation_start(visitor=visitor)
     except ChatError as error:
         return _error(error)
-    return _upload(request, conversation_id=conversation.pk, sender=Message.Sender.CUSTOMER)
+    return upload_response(request, conversation_id=conversation.pk, sender=Message.Sender.CUSTOMER)
 
 
 @require_GET
@@ -194,8 +194,20 @@ def demo_host(request: HttpRequest) -> HttpResponse:
     """A pretend shop page with the widget's one script tag (make demo)."""
     channels = ChannelAccount.objects.filter(is_active=True).select_related("shop")
     chosen = channels.filter(key=request.GET.get("channel", "")).first() or channels.first()
+    # Playing the shop's server: sign a customer id so the widget identifies them. Only in
+    # development (make demo) — on a real installation this page must not vouch for anyone.
+    customer_id = request.GET.get("customer", "")[:64] if settings.DEBUG else ""
+    customer_hash = ""
+    if customer_id and chosen is not None and chosen.identity_secret:
+        customer_hash = services.identity_hash(chosen.identity_secret, customer_id)
     return render(
         request,
         "workbench/chat_demo.html",
-        {"channels": channels, "channel": chosen, "debug": settings.DEBUG},
+        {
+            "channels": channels,
+            "channel": chosen,
+            "customer_id": customer_id if customer_hash else "",
+            "customer_hash": customer_hash,
+            "debug": settings.DEBUG,
+        },
     )

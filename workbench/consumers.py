@@ -232,8 +232,8 @@ class VisitorConsumer(FrameConsumer):
 
         def send() -> tuple[Conversation, Message, dict[str, Any] | None]:
             # Validate before starting a conversation, so a bad frame starts nothing.
-            services._check_client_id(client_id)
-            if not services._check_text(text):
+            services.check_client_id(client_id)
+            if not services.check_text(text):
                 raise ChatError("empty", _("The message is empty."))
             # A resend whose first attempt landed in a conversation closed since then is
             # answered with the original, not stored again in a new conversation.

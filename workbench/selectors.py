@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from agents.access import get_for, restrict, scope_for
@@ -38,7 +38,11 @@ def conversation_get_for(*, user: Any, pk: Any) -> Conversation:
 def workbench_lists_for(*, user: Any) -> dict[str, list[Conversation]]:
     """The three zones of the session list: waiting (in my groups' queues), my active ones,
     and mine closed today. Platform supervisors/admins see every waiting conversation."""
-    base = conversation_list_for(user=user)
+    # The newest message's text, for the list's preview line, in the same query.
+    last_text = (
+        Message.objects.filter(conversation=OuterRef("pk")).order_by("-seq").values("text")[:1]
+    )
+    base = conversation_list_for(user=user).annotate(last_text=Subquery(last_text))
     scope = scope_for(user)
     waiting = base.filter(status=Conversation.Status.QUEUED)
     if not (scope.all_shops and scope.role in {"admin", "supervisor"}):

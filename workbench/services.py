@@ -248,7 +248,7 @@ def conversation_start(*, visitor: Visitor) -> Conversation:
     return conversation
 
 
-def _check_text(text: str) -> str:
+def check_text(text: str) -> str:
     if not isinstance(text, str):
         raise ChatError("invalid_text", _("The message text must be a string."))
     text = text.strip()
@@ -259,7 +259,7 @@ def _check_text(text: str) -> str:
     return text
 
 
-def _check_client_id(client_id: str) -> str:
+def check_client_id(client_id: str) -> str:
     if not isinstance(client_id, str) or not (1 <= len(client_id) <= 64):
         raise ChatError("invalid_client_id", _("client_id must be a string of 1 to 64 characters."))
     return client_id
@@ -347,8 +347,8 @@ def message_send(
     Two racing retries: the second waits for the row lock, then its insert hits the unique
     (conversation, sender, client_id) constraint and it returns the first one's message.
     """
-    client_id = _check_client_id(client_id)
-    text = _check_text(text)
+    client_id = check_client_id(client_id)
+    text = check_text(text)
     content_type = check_attachment(attachment) if attachment is not None else ""
     if not text and attachment is None:
         raise ChatError("empty", _("The message is empty."))

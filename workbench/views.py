@@ -19,7 +19,7 @@ from core.sections import section_view
 from core.types import AuthedRequest
 from settings_app.models import IssueType
 from workbench import selectors
-from workbench.chat_views import _upload
+from workbench.chat_views import upload_response
 from workbench.models import Conversation, Message
 from workbench.payloads import message_payload
 from workbench.services import MAX_ATTACHMENT_BYTES, agent_load
@@ -91,6 +91,7 @@ def _item(c: Conversation) -> dict[str, Any]:
         "last_message_at": c.last_message_at.isoformat() if c.last_message_at else None,
         "last_seq": c.last_seq,
         "agent_read_seq": c.agent_read_seq,
+        "last_text": (getattr(c, "last_text", "") or "")[:80],
     }
 
 
@@ -157,7 +158,7 @@ def customer_panel(request: AuthedRequest, pk: int) -> HttpResponse:
 @section_view("workbench")
 def api_upload(request: AuthedRequest, pk: int) -> JsonResponse:
     conversation = selectors.conversation_get_for(user=request.user, pk=pk)
-    return _upload(
+    return upload_response(
         request, conversation_id=conversation.pk, sender=Message.Sender.AGENT, agent=request.user
     )
 

@@ -138,3 +138,16 @@ def test_open_conversation_cannot_be_rated():
     conv = start(make_channel(greeting=""))
     with pytest.raises(ChatError):
         conversation_rate(conversation=conv, rating=5)
+
+
+def test_a_conversation_is_rated_once():
+    from workbench.errors import ChatError
+
+    conv = start(make_channel(greeting=""))
+    conversation_close(conversation_id=conv.pk, actor=None)
+    conversation_rate(conversation=conv, rating=2, comment="slow")
+    with pytest.raises(ChatError) as err:
+        conversation_rate(conversation=conv, rating=5, comment="changed my mind")
+    assert err.value.code == "already_rated"
+    order = ServiceOrder.objects.get(conversation=conv)
+    assert (order.rating, order.rating_comment) == (2, "slow")

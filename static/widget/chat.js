@@ -285,6 +285,25 @@
   if (closeBtn) closeBtn.addEventListener("click", function () { parent.postMessage({ kefu: "close" }, "*"); });
   document.addEventListener("visibilitychange", markRead);
 
+  // Inside the widget, the host page's script hands over the customer's identity (if any)
+  // when asked; the full-page chat takes it from its own URL.
+  function identityThenStart() {
+    if (!body.classList.contains("is-embedded") || window.parent === window) return start();
+    var done = false;
+    function go(id) {
+      if (done) return; done = true;
+      if (id && id.customer_id) { params.set("customer_id", id.customer_id); params.set("customer_hash", id.customer_hash || ""); }
+      start();
+    }
+    window.addEventListener("message", function (e) {
+      if (e.source === window.parent && e.data && e.data.kefu === "identity") go(e.data.identity);
+    });
+    parent.postMessage({ kefu: "ready" }, "*");
+    setTimeout(function () { go(null); }, 1500);  // an older loader never answers
+  }
+  function start() {
+    session().then(connect, function (err) { setStatus((err && err.message) || L.offline); if (!err || !err.error) retry(); });
+  }
   pending.forEach(drawPending);
-  session().then(connect, function (err) { setStatus((err && err.message) || L.offline); if (!err || !err.error) retry(); });
+  identityThenStart();
 })();

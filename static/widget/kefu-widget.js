@@ -11,9 +11,12 @@
   window.__kefuWidget = true;
   var origin = new URL(script.src, location.href).origin;
   var key = script.dataset.channel;
-  var q = new URLSearchParams({ embed: "1" });
-  if (script.dataset.customerId) { q.set("customer_id", script.dataset.customerId); q.set("customer_hash", script.dataset.customerHash || ""); }
-  var src = origin + "/chat/" + encodeURIComponent(key) + "/?" + q.toString();
+  // The customer's identity is handed to the chat by postMessage when it asks, not in the
+  // iframe's URL (which would end up in access logs).
+  var identity = script.dataset.customerId
+    ? { customer_id: script.dataset.customerId, customer_hash: script.dataset.customerHash || "" }
+    : {};
+  var src = origin + "/chat/" + encodeURIComponent(key) + "/?embed=1";
 
   var button = document.createElement("button");
   button.type = "button";
@@ -52,7 +55,9 @@
   }
   button.addEventListener("click", open);
   window.addEventListener("message", function (e) {
-    if (e.origin === origin && e.data && e.data.kefu === "close" && frame) frame.style.display = "none";
+    if (!frame || e.origin !== origin || e.source !== frame.contentWindow || !e.data) return;
+    if (e.data.kefu === "close") frame.style.display = "none";
+    if (e.data.kefu === "ready") frame.contentWindow.postMessage({ kefu: "identity", identity: identity }, origin);
   });
   document.body.appendChild(button);
 })();

@@ -61,7 +61,11 @@
         }
         li.appendChild(who);
         var sub = document.createElement("div"); sub.className = "sub";
-        sub.textContent = item.channel + (kind === "waiting" ? " · " + fmt(L.waiting_for, { t: span((Date.now() - Date.parse(item.created_at)) / 1000) }) : "");
+        // Waiting: how long; active and closed: the last thing said (the channel on hover).
+        sub.textContent = kind === "waiting"
+          ? item.channel + " · " + fmt(L.waiting_for, { t: span((Date.now() - Date.parse(item.created_at)) / 1000) })
+          : (item.last_text || item.channel);
+        li.title = item.channel + " · " + item.group;
         li.appendChild(sub);
         ol.appendChild(li);
       });
@@ -115,9 +119,12 @@
     var c = conv(m.conversation_id);
     if (c.msgs[m.seq]) return;
     c.msgs[m.seq] = m;
+    ["active", "closed"].forEach(function (k) {
+      lists[k].forEach(function (item) { if (item.id === m.conversation_id && m.text && m.seq >= item.last_seq) { item.last_text = m.text.slice(0, 80); item.last_seq = m.seq; } });
+    });
     if (m.seq > c.lastSeq) c.lastSeq = m.seq;
-    if (m.conversation_id === current) { drawMessage(m); markRead(); showSignals(); }
-    else if (m.sender === "customer") { c.unread = true; renderLists(); }
+    if (m.conversation_id === current) { drawMessage(m); markRead(); showSignals(); renderLists(); }
+    else { if (m.sender === "customer") c.unread = true; renderLists(); }
   }
   function markRead() {
     var c = convs[current];

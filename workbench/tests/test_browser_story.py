@@ -12,6 +12,7 @@ from django.test import Client
 
 from agents.models import AgentProfile, GroupMembership
 from agents.tests.factories import SkillGroupFactory
+from commerce.tests.factories import CustomerFactory, OrderFactory
 from service_orders.models import ServiceOrder
 from workbench.tests.factories import ChannelFactory, IssueTypeFactory
 from workbench.tests.live_server import Server
@@ -47,6 +48,8 @@ def test_customer_and_agent_whole_story(people, shop_a):
     AgentProfile.objects.filter(user=agent).update(state="online")
     channel = ChannelFactory.create(shop=shop_a, default_group=group, greeting="Welcome to A!")
     IssueTypeFactory.create(name="Delivery question")
+    huang = CustomerFactory.create(external_id="C1002", name="Huang Min")
+    OrderFactory.create(shop=shop_a, customer=huang, order_no="BT-HM-1")
     client = Client()
     client.force_login(agent)
     session_id = client.cookies[settings.SESSION_COOKIE_NAME].value
@@ -74,7 +77,9 @@ def test_customer_and_agent_whole_story(people, shop_a):
             expect(desk.locator("[data-live]")).to_have_class("live is-live")
 
             # Customer: widget on the shop's page, one message.
-            shop_page.goto(f"{server.base}/chat/demo/?channel={channel.key}")
+            # The demo shop page signs customer C1002 the way a shop's server would; the
+            # widget hands the identity to the chat by postMessage.
+            shop_page.goto(f"{server.base}/chat/demo/?channel={channel.key}&customer=C1002")
             shop_page.locator("button[aria-label]").last.click()
             chat = shop_page.frame_locator("iframe")
             expect(chat.locator(".kchat-greeting")).to_contain_text("Welcome to A!")
@@ -85,8 +90,10 @@ def test_customer_and_agent_whole_story(people, shop_a):
             # Agent: routed to her (online, free); open it from the active list and reply.
             item = desk.locator('[data-list="active"] .wb-item')
             expect(item).to_have_count(1)
+            expect(item).to_contain_text("Huang Min")  # identified, not "Visitor #…"
             item.click()
             expect(desk.locator("[data-log]")).to_contain_text("My tea has not arrived")
+            expect(desk.locator("[data-customer]")).to_contain_text("BT-HM-1")  # her order
             desk.locator("[data-input]").fill("Sorry! It ships today, tracking SF123.")
             desk.locator("[data-input]").press("Enter")
             expect(desk.locator(".wb-msg.from-agent:not(.is-pending)")).to_have_count(1)
@@ -145,3 +152,4 @@ def test_customer_and_agent_whole_story(people, shop_a):
     assert order.avg_agent_response_seconds is not None
     assert abs(order.avg_agent_response_seconds - order.first_response_seconds) <= 1
     assert order.agent == agent
+    assert order.customer is not None and order.customer.external_id == "C1002"

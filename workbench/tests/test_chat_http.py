@@ -147,3 +147,13 @@ def test_chat_page_may_be_framed_by_shops_and_demo_page_shows_the_tag():
     demo = Client().get(f"/chat/demo/?channel={channel.key}")
     assert demo.status_code == 200
     assert f'data-channel="{channel.key}"' in demo.content.decode()
+
+
+def test_demo_page_signs_a_customer_only_in_development(settings):
+    channel = make_channel()
+    url = f"/chat/demo/?channel={channel.key}&customer=C1001"
+    settings.DEBUG = False
+    assert "data-customer-hash" not in Client().get(url).content.decode()
+    settings.DEBUG = True
+    page = Client().get(url).content.decode()
+    assert f'data-customer-hash="{identity_hash(channel.identity_secret, "C1001")}"' in page

@@ -463,3 +463,26 @@ def test_transfer_to_a_colleague_and_to_a_group(setup, shop_a):
     )
     kinds = list(conversation.service_order.steps.values_list("kind", flat=True))
     assert kinds == ["queued", "routed", "transferred", "transferred"]
+
+
+def test_agent_catches_up_after_seq_on_watch(setup):
+    conversation = _a_conversation(setup)  # greeting (1) and "?" (2)
+    from workbench.services import message_send
+
+    for n in range(3):
+        message_send(
+            conversation_id=conversation.pk, sender="customer", client_id=f"more{n}", text=f"{n}"
+        )
+    hdrs = setup["hdrs"]["merchant_a"]
+
+    async def go():
+        agent = await ws.agent(hdrs)
+        await agent.send_json_to(
+            {"type": "watch", "conversation_id": conversation.pk, "after_seq": 3}
+        )
+        batch = await ws.until(agent, "messages")
+        assert [m["seq"] for m in batch["messages"]] == [4, 5]
+        assert batch["more"] is False
+        await agent.disconnect()
+
+    run(go)

@@ -59,6 +59,7 @@ def test_lists_api_matrix_and_merchant_sees_only_own_shop(client_for, shop_conv,
     assert_matrix(client_for, url, {**PLATFORM_ONLY, "merchant_a": 200, "merchant_b": 200})
     waiting_a = client_for("merchant_a").get(url).json()["waiting"]
     assert [c["id"] for c in waiting_a] == [shop_conv.pk]
+    assert waiting_a[0]["last_text"] == "hi"  # the preview line, from the same query
     assert client_for("merchant_b").get(url).json()["waiting"] == []
     supervisor_ids = {c["id"] for c in client_for("supervisor").get(url).json()["waiting"]}
     assert supervisor_ids == {shop_conv.pk, platform_conv.pk}
