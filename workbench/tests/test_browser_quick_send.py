@@ -4,8 +4,6 @@ editable in the composer before it is sent."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -13,26 +11,18 @@ from django.test import Client
 from agents.models import AgentProfile, GroupMembership
 from agents.tests.factories import SkillGroupFactory
 from settings_app.models import CannedReply, KnowledgeQA
+from tests.live_server import CHROMIUM, CHROMIUM_ARGS
 from workbench.models import Conversation, Message
 from workbench.services import conversation_start, message_send, visitor_open
 from workbench.tests.factories import ChannelFactory
 from workbench.tests.live_server import Server
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.postgres,
     pytest.mark.redis,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"needs Chromium at {CHROMIUM}"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"needs Chromium at {CHROMIUM}"),
 ]
 
 
@@ -76,7 +66,7 @@ def test_suggestion_and_shortcut_fill_the_composer(people, shop_a):
     server.start()
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             errors: list[str] = []
             ctx = browser.new_context(viewport={"width": 1400, "height": 900})
             ctx.add_cookies(

@@ -4,8 +4,6 @@ the agent closes with an issue type, the customer rates, and the service order i
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -14,25 +12,17 @@ from agents.models import AgentProfile, GroupMembership
 from agents.tests.factories import SkillGroupFactory
 from commerce.tests.factories import CustomerFactory, OrderFactory
 from service_orders.models import ServiceOrder
+from tests.live_server import CHROMIUM, CHROMIUM_ARGS
 from workbench.tests.factories import ChannelFactory, IssueTypeFactory
 from workbench.tests.live_server import Server
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 pytestmark = [
     pytest.mark.browser,
     # The server runs in its own process: it needs a database that process can open.
     pytest.mark.postgres,
     pytest.mark.redis,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"needs Chromium at {CHROMIUM}"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"needs Chromium at {CHROMIUM}"),
 ]
 
 
@@ -63,7 +53,7 @@ def test_customer_and_agent_whole_story(people, shop_a):
     server.start()
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             errors: list[str] = []
             shop_page = browser.new_context(viewport={"width": 1200, "height": 800}).new_page()
             shop_page.on("pageerror", lambda e: errors.append(str(e)))
