@@ -11,4 +11,4 @@ RUN DJANGO_SECRET_KEY=build-only-$(python -c 'import secrets;print(secrets.token
 RUN useradd --system --uid 1000 kefu && mkdir -p /app/var && chown -R kefu /app/var
 USER kefu
 EXPOSE 8000
-CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--lifespan", "off", "--proxy-headers", "--ws-max-size", "65536"]
+CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--lifespan", "off", "--proxy-headers", "--ws-max-size", "65536", "--ws-per-message-deflate", "false"]

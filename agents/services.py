@@ -97,4 +97,11 @@ def agent_set_state(*, user: User, state: AgentProfile.State | str) -> AgentProf
         profile.save(update_fields=["state", "state_changed_at"])
         event = {"type": "seat.changed", "user_id": user.pk, "state": profile.state}
         broadcast_on_commit(SEAT_BOARD_GROUP, event)
+        if profile.state == AgentProfile.State.ONLINE:
+            # A seat coming online may take waiting conversations: routing drains the
+            # queues of the agent's groups once this change is committed.
+            from workbench.tasks import drain_queues_of_agent
+
+            user_id = user.pk
+            transaction.on_commit(lambda: drain_queues_of_agent.delay(user_id))
     return profile

@@ -15,6 +15,7 @@ urlpatterns = [
     path("agents/", include("agents.urls")),
     path("workbench/quick-send/", include("workbench.quick_send_urls")),
     path("workbench/", include("workbench.urls")),
+    path("chat/", include("workbench.chat_urls")),
     path("service-orders/", include("service_orders.urls")),
     path("tickets/", include("tickets.urls")),
     path("monitoring/", include("monitoring.urls")),
@@ -24,6 +25,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/", include("tickets.api.urls")),
 ]
 
 if settings.DEBUG:

@@ -22,7 +22,9 @@ from settings_app.models import (
     BusinessCalendar,
     CalendarException,
     CannedReply,
+    ChannelAccount,
     GroupSettings,
+    IssueType,
     KnowledgeArticle,
     KnowledgeCategory,
     KnowledgeQA,
@@ -314,3 +316,21 @@ class GroupSettingsAdmin(admin.ModelAdmin):
     list_display = ["group", "calendar", "reassign_after_minutes"]
     list_select_related = ["group", "calendar"]
     autocomplete_fields = ["group"]
+
+
+# --- Live chat configuration
+
+
+@admin.register(ChannelAccount)
+class ChannelAccountAdmin(admin.ModelAdmin):
+    list_display = ("name", "key", "shop", "default_group", "is_active")
+    list_filter = ("is_active", "shop")
+    search_fields = ("name", "key")
+    autocomplete_fields = ()
+    readonly_fields = ("created_at",)
+
+
+@admin.register(IssueType)
+class IssueTypeAdmin(admin.ModelAdmin):
+    list_display = ("name", "position", "is_active")
+    list_editable = ("position", "is_active")

@@ -17,7 +17,7 @@ from typing import Any
 from django.db.models import Case, Q, QuerySet, Value, When
 from django.http import Http404
 
-from agents.access import can_see_shop, get_for, restrict
+from agents.access import can_see_shop, restrict
 from settings_app.business_time import ALWAYS_OPEN, CalendarSpec, Interval
 from settings_app.models import (
     BusinessCalendar,
@@ -77,7 +77,13 @@ def canned_replies_for(*, user: Any, query: str = "") -> list[CannedReply]:
 
 
 def canned_reply_get_for(*, user: Any, pk: int) -> CannedReply:
-    return get_for(canned_replies_visible_to(user=user), user=user, pk=pk)
+    # canned_replies_visible_to is already scoped (restrict() for team and shared replies,
+    # owner-only for personal ones); restricting again would hide a merchant agent's own
+    # shop-less personal replies that the list shows them.
+    try:
+        return canned_replies_visible_to(user=user).get(pk=pk)
+    except CannedReply.DoesNotExist:
+        raise Http404 from None
 
 
 # --- Knowledge suggestions ----------------------------------------------------------------

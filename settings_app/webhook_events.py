@@ -13,9 +13,12 @@ from django.utils.translation import gettext_lazy as _
 WEBHOOK_EVENTS: dict[str, str | Promise] = {
     "ticket.created": _("Ticket created"),
     "ticket.updated": _("Ticket updated"),
+    "ticket.assigned": _("Ticket assigned to a person"),
+    "ticket.commented": _("Comment or reply on a ticket"),
     "ticket.forwarded": _("Ticket forwarded to another group"),
     "ticket.resolved": _("Ticket resolved"),
     "ticket.closed": _("Ticket closed"),
+    "ticket.reopened": _("Ticket reopened"),
     "conversation.closed": _("Conversation closed"),
 }
 

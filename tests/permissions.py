@@ -38,3 +38,34 @@ def assert_matrix(
         if response.status_code != status:
             wrong.append(f"{who}: expected {status}, got {response.status_code}")
     assert not wrong, f"{method.upper()} {url}\n  " + "\n  ".join(wrong)
+
+
+def assert_api_matrix(
+    client_for: Callable[[str], Client],
+    url: str | Callable[[], str],
+    expected: Mapping[str, int],
+    *,
+    method: str = "get",
+    data: Any = None,
+    require_all_roles: bool = True,
+) -> None:
+    """assert_matrix for the JSON API: bodies are sent as JSON, anonymous gets 401.
+
+    `url` may be a callable returning a fresh URL per row, for actions that change the
+    object (an accept succeeds once): each person then acts on their own copy."""
+    if require_all_roles:
+        missing = set(ROLES) - set(expected)
+        assert not missing, f"matrix for {url} leaves out {sorted(missing)}"
+    wrong = []
+    for who, status in expected.items():
+        target = url() if callable(url) else url
+        client = client_for(who)
+        if method == "get":
+            response = client.get(target, data=data)
+        else:
+            response = getattr(client, method)(
+                target, data=data if data is not None else {}, content_type="application/json"
+            )
+        if response.status_code != status:
+            wrong.append(f"{who}: expected {status}, got {response.status_code}")
+    assert not wrong, f"{method.upper()} {url}\n  " + "\n  ".join(wrong)

@@ -1,6 +1,9 @@
+from typing import Any
+
 from django.contrib import admin
 
 from tickets.models import (
+    ApiIdempotencyKey,
     SavedView,
     SlaEvent,
     SlaPolicy,
@@ -92,3 +95,19 @@ admin.site.register(
     raw_id_fields=["ticket"],
 )
 admin.site.register(SavedView, list_display=["name", "user", "querystring"])
+
+
+@admin.register(ApiIdempotencyKey)
+class ApiIdempotencyKeyAdmin(admin.ModelAdmin):
+    """Read-only: what the API remembered for retried creates (kept 24 hours)."""
+
+    list_display = ["key", "user", "status_code", "created_at", "expires_at"]
+    search_fields = ["key", "user__username"]
+    list_select_related = ["user"]
+    readonly_fields = [f.name for f in ApiIdempotencyKey._meta.fields]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False

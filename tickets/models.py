@@ -492,3 +492,36 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ApiIdempotencyKey(models.Model):
+    """An API create remembered by (user, Idempotency-Key): a retry gets the first answer.
+
+    The row is inserted in the same transaction that creates the ticket, so a concurrent
+    twin waits on the unique index and then reads the committed answer; a failed create
+    rolls its row back and the key may be used again.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    key = models.CharField(_("key"), max_length=255)
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
+    response = models.JSONField(_("response"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+
+    class Meta:
+        verbose_name = _("API idempotency key")
+        verbose_name_plural = _("API idempotency keys")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="apiidempotencykey_once")
+        ]
+        indexes = [models.Index(fields=["expires_at"], name="apiidempotencykey_expiry")]
+
+    def __str__(self) -> str:
+        return self.key

@@ -32,6 +32,7 @@ from commerce.models import Customer, Order
 from core.realtime import broadcast_on_commit
 from settings_app.business_time import business_seconds_between, is_open_at
 from settings_app.selectors import group_calendar_spec, group_settings
+from settings_app.services import webhook_emit
 from tickets import sla
 from tickets.fields import clean_answers
 from tickets.models import (
@@ -162,6 +163,60 @@ def _node(
     )
 
 
+def _person(user: User | None) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    return {"id": user.pk, "username": user.username, "display_name": user.display_name}
+
+
+def ticket_event_payload(ticket: Ticket, node: TicketNode) -> dict[str, Any]:
+    """The stable webhook payload of a ticket event (documented in docs/webhooks.md)."""
+    return {
+        "ticket": {
+            "id": ticket.pk,
+            "title": ticket.title,
+            "status": ticket.status,
+            "hold_reason": ticket.hold_reason,
+            "priority": ticket.priority,
+            "type": {"id": ticket.ticket_type_id, "name": ticket.ticket_type.name},
+            "group": {"id": ticket.group_id, "name": ticket.group.name},
+            "assignee": _person(ticket.assignee),
+            "shop": {"id": ticket.shop_id, "code": ticket.shop.code} if ticket.shop else None,
+            "customer": (
+                {"id": ticket.customer_id, "external_id": ticket.customer.external_id}
+                if ticket.customer is not None
+                else None
+            ),
+            "order_no": ticket.order.order_no if ticket.order is not None else None,
+            "version": ticket.version,
+            "created_at": ticket.created_at,
+            "updated_at": ticket.updated_at,
+            "first_response_due": ticket.first_response_due,
+            "resolution_due": ticket.resolution_due,
+            "resolved_at": ticket.resolved_at,
+            "closed_at": ticket.closed_at,
+        },
+        "node": {
+            "id": node.pk,
+            "action": node.action,
+            "actor": _person(node.actor),
+            "group_id": node.group_id,
+            "assignee_id": node.assignee_id,
+            "status": node.status,
+            "comment": node.comment,
+            "created_at": node.created_at,
+        },
+    }
+
+
+def _emit(event_type: str, ticket: Ticket, node: TicketNode) -> TicketNode:
+    """Queue the webhook for this step inside the caller's transaction (nothing on rollback)."""
+    webhook_emit(
+        event_type=event_type, payload=ticket_event_payload(ticket, node), shop_id=ticket.shop_id
+    )
+    return node
+
+
 def _ring(ticket: Ticket, *user_ids: int | None, kind: str = "ticket.changed") -> None:
     """Tell the people concerned that the ticket changed (they re-read over HTTP)."""
     for uid in {u for u in user_ids if u}:
@@ -286,7 +341,7 @@ def ticket_create(
         ticket.save()
         if watchers:
             ticket.watchers.set(watchers)
-        _node(ticket, A.CREATE, submitter, when=now)
+        created = _node(ticket, A.CREATE, submitter, when=now)
         if assignee is not None:
             ticket.assignee = assignee
             ticket.status = S.ASSIGNED
@@ -296,6 +351,7 @@ def ticket_create(
             _ring(ticket, assignee.pk)
         else:
             _enqueue_assignment(ticket)
+        _emit("ticket.created", ticket, created)
     return ticket
 
 
@@ -368,7 +424,7 @@ def ticket_auto_assign(*, ticket_id: int, exclude: Iterable[int] = ()) -> User |
             if ticket.status != S.WAITING_HOURS:
                 ticket.status = S.WAITING_HOURS
                 _save(ticket, ["status"], version=None)
-                _node(ticket, A.HOLD_FOR_HOURS, None)
+                _emit("ticket.updated", ticket, _node(ticket, A.HOLD_FOR_HOURS, None))
             return None
         person = pick_assignee(ticket, exclude=exclude)
         if person is None:
@@ -377,7 +433,7 @@ def ticket_auto_assign(*, ticket_id: int, exclude: Iterable[int] = ()) -> User |
         ticket.status = S.ASSIGNED
         ticket.assigned_at = now
         _save(ticket, ["assignee", "status", "assigned_at"], version=None)
-        _node(ticket, A.ASSIGN, None)
+        _emit("ticket.assigned", ticket, _node(ticket, A.ASSIGN, None))
         _ring(ticket, person.pk)
         return person
 
@@ -398,7 +454,8 @@ def ticket_assign(
             ticket.status = S.ASSIGNED
         ticket.assigned_at = timezone.now()
         _save(ticket, ["assignee", "status", "assigned_at"], version=version)
-        _node(ticket, A.REASSIGN if previous else A.ASSIGN, actor, note.strip())
+        node = _node(ticket, A.REASSIGN if previous else A.ASSIGN, actor, note.strip())
+        _emit("ticket.assigned", ticket, node)
         _ring(ticket, assignee.pk, previous)
     return ticket
 
@@ -425,13 +482,14 @@ def ticket_reassign_untouched(*, ticket_id: int, now: datetime | None = None) ->
         ticket.assignee = person
         ticket.assigned_at = now
         _save(ticket, ["assignee", "assigned_at"], version=None)
-        _node(
+        node = _node(
             ticket,
             A.REASSIGN,
             None,
             _("Not accepted within %(minutes)s business minutes.")
             % {"minutes": config.reassign_after_minutes},
         )
+        _emit("ticket.assigned", ticket, node)
         _ring(ticket, person.pk, previous)
         return person
 
@@ -462,7 +520,7 @@ def ticket_accept(*, ticket: Ticket, actor: User, version: int | None = None) ->
             ["assignee", "status", "assigned_at", "first_response_at", *sla.SLA_FIELDS],
             version=version,
         )
-        _node(ticket, A.ACCEPT, actor)
+        _emit("ticket.assigned", ticket, _node(ticket, A.ACCEPT, actor))
         _ring(ticket, previous if previous != actor.pk else None)
     return ticket
 
@@ -484,7 +542,7 @@ def ticket_reply(
             sla.refresh_derived(ticket, group_calendar_spec(ticket.group_id), now)
             fields = ["first_response_at", *sla.SLA_FIELDS]
         _save(ticket, fields, version=version)
-        node = _node(ticket, A.REPLY, actor, text)
+        node = _emit("ticket.commented", ticket, _node(ticket, A.REPLY, actor, text))
         _email_customer(ticket, text)
     return node
 
@@ -495,8 +553,9 @@ def ticket_comment(*, ticket: Ticket, actor: User, text: str) -> TicketNode:
     if not text:
         raise ValidationError({"text": _("Write the comment first.")})
     with transaction.atomic():
-        Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
-        node = _node(ticket, A.COMMENT, actor, text)
+        ticket.updated_at = timezone.now()
+        Ticket.objects.filter(pk=ticket.pk).update(updated_at=ticket.updated_at)
+        node = _emit("ticket.commented", ticket, _node(ticket, A.COMMENT, actor, text))
         _ring(ticket, ticket.assignee_id)
     return node
 
@@ -539,7 +598,7 @@ def ticket_forward(
             ["group", "assignee", "assigned_at", "status", "hold_reason", *sla.SLA_FIELDS],
             version=version,
         )
-        _node(ticket, A.FORWARD, actor, note)
+        _emit("ticket.forwarded", ticket, _node(ticket, A.FORWARD, actor, note))
         _ring(ticket, previous, *_watcher_ids(ticket))
         _enqueue_assignment(ticket)
     return ticket
@@ -567,7 +626,8 @@ def ticket_hold(
         if reason == Ticket.HoldReason.CUSTOMER:
             sla.pause(ticket, group_calendar_spec(ticket.group_id), now)
         _save(ticket, ["status", "hold_reason", "assignee", *sla.SLA_FIELDS], version=version)
-        _node(ticket, A.HOLD, actor, note.strip() or str(Ticket.HoldReason(reason).label))
+        node = _node(ticket, A.HOLD, actor, note.strip() or str(Ticket.HoldReason(reason).label))
+        _emit("ticket.updated", ticket, node)
     return ticket
 
 
@@ -580,7 +640,7 @@ def ticket_resume(*, ticket: Ticket, actor: User, version: int | None = None) ->
         ticket.hold_reason = ""
         sla.unpause(ticket, group_calendar_spec(ticket.group_id), now)
         _save(ticket, ["status", "hold_reason", *sla.SLA_FIELDS], version=version)
-        _node(ticket, A.RESUME, actor)
+        _emit("ticket.updated", ticket, _node(ticket, A.RESUME, actor))
     return ticket
 
 
@@ -606,7 +666,7 @@ def ticket_resolve(*, ticket: Ticket, actor: User, note: str, version: int | Non
             ["status", "hold_reason", "resolved_at", "first_response_at", *sla.SLA_FIELDS],
             version=version,
         )
-        _node(ticket, A.RESOLVE, actor, note)
+        _emit("ticket.resolved", ticket, _node(ticket, A.RESOLVE, actor, note))
         _ring(ticket, ticket.submitter_id, *_watcher_ids(ticket))
         _email_customer(ticket, note, resolved=True)
     return ticket
@@ -620,7 +680,7 @@ def ticket_close(*, ticket: Ticket, actor: User, version: int | None = None) -> 
         ticket.status = S.CLOSED
         ticket.closed_at = timezone.now()
         _save(ticket, ["status", "closed_at"], version=version)
-        _node(ticket, A.CLOSE, actor)
+        _emit("ticket.closed", ticket, _node(ticket, A.CLOSE, actor))
     return ticket
 
 
@@ -647,7 +707,7 @@ def ticket_reopen(*, ticket: Ticket, actor: User, note: str, version: int | None
             ["status", "assignee", "assigned_at", "resolved_at", "closed_at", *sla.SLA_FIELDS],
             version=version,
         )
-        _node(ticket, A.REOPEN, actor, note)
+        _emit("ticket.reopened", ticket, _node(ticket, A.REOPEN, actor, note))
         _ring(ticket, ticket.assignee_id, *_watcher_ids(ticket))
         if not keep:
             _enqueue_assignment(ticket)
@@ -705,7 +765,7 @@ def ticket_update(
         labels = [
             str(getattr(Ticket._meta.get_field(name), "verbose_name", name)) for name in changed
         ]
-        _node(ticket, A.UPDATE, actor, ", ".join(labels))
+        _emit("ticket.updated", ticket, _node(ticket, A.UPDATE, actor, ", ".join(labels)))
         _ring(ticket, ticket.assignee_id, *_watcher_ids(ticket))
     return ticket
 
@@ -845,7 +905,8 @@ def _reassign_on_breach(ticket: Ticket) -> None:
         fresh.status = S.ASSIGNED
         fresh.assigned_at = timezone.now()
         _save(fresh, ["assignee", "status", "assigned_at"], version=None)
-        _node(fresh, A.REASSIGN, None, _("SLA breached: reassigned by policy."))
+        node = _node(fresh, A.REASSIGN, None, _("SLA breached: reassigned by policy."))
+        _emit("ticket.assigned", fresh, node)
         _ring(fresh, person.pk, previous)
 
 

@@ -82,3 +82,10 @@ def sla_sweep() -> int:
 @shared_task(name="tickets.deliver_sla_event")
 def deliver_sla_event(event_id: int) -> bool:
     return services.sla_event_deliver(event_id=event_id)
+
+
+@shared_task(name="tickets.purge_idempotency_keys")
+def purge_idempotency_keys() -> int:
+    from tickets.api.idempotency import idempotency_keys_purge
+
+    return idempotency_keys_purge()

@@ -1,5 +1,11 @@
-from django.http import HttpResponse
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from agents.models import AgentProfile
 from agents.selectors import seat_for
@@ -11,16 +17,149 @@ from commerce.selectors import (
 )
 from core.sections import section_view
 from core.types import AuthedRequest
+from settings_app.models import IssueType
+from workbench import selectors
+from workbench.chat_views import upload_response
+from workbench.models import Conversation, Message
+from workbench.payloads import message_payload
+from workbench.services import MAX_ATTACHMENT_BYTES, agent_load
 
 
 @section_view("workbench")
 def index(request: AuthedRequest) -> HttpResponse:
+    """The agent's one screen: session list, conversation, customer panel, quick send."""
     profile = seat_for(user=request.user)
-    groups = request.user.group_memberships.select_related("group", "group__shop")
+    targets = selectors.transfer_targets_for(user=request.user)
     return render(
         request,
         "workbench/index.html",
-        {"profile": profile, "memberships": groups, "states": AgentProfile.State.choices},
+        {
+            "profile": profile,
+            "load": agent_load(request.user.pk),
+            "states": AgentProfile.State.choices,
+            "issue_types": IssueType.objects.filter(is_active=True),
+            "transfer_groups": targets["groups"],
+            "transfer_agents": [a for a in targets["agents"] if a.pk != request.user.pk],
+            "max_mb": MAX_ATTACHMENT_BYTES // (1024 * 1024),
+            "labels": workbench_labels(),
+        },
+    )
+
+
+def workbench_labels() -> dict[str, str]:
+    return {
+        "accept": _("Accept"),
+        "waiting_for": _("waiting %(t)s"),
+        "no_waiting": _("Nobody is waiting."),
+        "no_active": _("No active conversations. Accept one from the waiting list."),
+        "no_closed": _("None closed today yet."),
+        "visitor": _("Visitor #%(id)s"),
+        "duration": _("Duration"),
+        "exchanges": _("Exchanges"),
+        "waited": _("Waited before pickup"),
+        "status_queued": _("Waiting"),
+        "status_active": _("Active"),
+        "status_closed": _("Closed"),
+        "typing": _("The customer is typing…"),
+        "read": _("Read"),
+        "sending": _("Sending…"),
+        "failed": _("Could not send: %(reason)s"),
+        "live": _("Live"),
+        "offline": _("Reconnecting…"),
+        "not_yours": _("You are watching this conversation; only the agent holding it can reply."),
+        "closed_note": _("This conversation is closed."),
+        "too_large": _("Files may be at most %(mb)d MB.")
+        % {"mb": MAX_ATTACHMENT_BYTES // (1024 * 1024)},
+        "rated": _("Rated %(n)s/5"),
+        "you": _("You"),
+        "customer": _("Customer"),
+    }
+
+
+def _item(c: Conversation) -> dict[str, Any]:
+    return {
+        "id": c.pk,
+        "status": c.status,
+        "customer": c.customer.name if c.customer_id and c.customer else "",
+        "visitor_id": c.visitor_id,
+        "channel": c.channel.name,
+        "group": c.group.name,
+        "agent_id": c.agent_id,
+        "created_at": c.created_at.isoformat(),
+        "accepted_at": c.accepted_at.isoformat() if c.accepted_at else None,
+        "closed_at": c.closed_at.isoformat() if c.closed_at else None,
+        "last_message_at": c.last_message_at.isoformat() if c.last_message_at else None,
+        "last_seq": c.last_seq,
+        "agent_read_seq": c.agent_read_seq,
+        "last_text": (getattr(c, "last_text", "") or "")[:80],
+    }
+
+
+@require_GET
+@section_view("workbench")
+def api_lists(request: AuthedRequest) -> JsonResponse:
+    lists = selectors.workbench_lists_for(user=request.user)
+    return JsonResponse({name: [_item(c) for c in rows] for name, rows in lists.items()})
+
+
+@require_GET
+@section_view("workbench")
+def api_conversation(request: AuthedRequest, pk: int) -> JsonResponse:
+    conversation = selectors.conversation_get_for(user=request.user, pk=pk)
+    messages = (
+        Message.objects.filter(conversation=conversation).select_related("agent").order_by("seq")
+    )
+    order = getattr(conversation, "service_order", None)
+    data = _item(conversation)
+    data.update(
+        {
+            "customer_read_seq": conversation.customer_read_seq,
+            "mine": conversation.agent_id == request.user.pk,
+            "agent_name": conversation.agent.name if conversation.agent else "",
+            "rating": order.rating if order else None,
+            "service_order_id": order.pk if order else None,
+        }
+    )
+    return JsonResponse(
+        {
+            "conversation": data,
+            "messages": [
+                message_payload(m, agent_name=m.agent.name if m.agent_id and m.agent else "")
+                for m in messages
+            ],
+        }
+    )
+
+
+@section_view("workbench")
+def customer_panel(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Zone three: who the customer is, their orders and logistics, their past contacts."""
+    conversation = selectors.conversation_get_for(user=request.user, pk=pk)
+    customer = conversation.customer
+    orders: Any = []
+    history: Any = []
+    if customer is not None:
+        customer = customer_get_for(user=request.user, pk=customer.pk) if customer else None
+    if customer is not None:
+        orders = customer_orders_for(user=request.user, customer=customer)[:10]
+        history = selectors.customer_conversations_for(user=request.user, customer=customer)
+    else:
+        history = selectors.visitor_conversations_for(
+            user=request.user, visitor_id=conversation.visitor_id
+        )
+    return render(
+        request,
+        "workbench/_customer_panel.html",
+        {"conversation": conversation, "customer": customer, "orders": orders, "history": history},
+    )
+
+
+@require_POST
+@section_view("workbench")
+def api_upload(request: AuthedRequest, pk: int) -> JsonResponse:
+    conversation = selectors.conversation_get_for(user=request.user, pk=pk)
+    return upload_response(
+        request, conversation_id=conversation.pk, sender=Message.Sender.AGENT, agent=request.user
     )
 
 

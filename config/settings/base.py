@@ -91,6 +91,8 @@ SECURE_COOKIES = env_bool("DJANGO_SECURE_COOKIES", True)
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
 AXES_FAILURE_LIMIT = env_int("KEFU_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 DB_CONN_MAX_AGE = env_int("KEFU_DB_CONN_MAX_AGE", 60)
+# Connections one process may open to Redis for the channel layer.
+REDIS_MAX_CONNECTIONS = env_int("KEFU_REDIS_MAX_CONNECTIONS", 1000, minimum=10)
 # Outbound webhooks: attempts before a delivery gives up, and the first retry's delay
 # (doubling each time, with jitter, capped at KEFU_WEBHOOK_BACKOFF_CAP_SECONDS).
 KEFU_WEBHOOK_MAX_ATTEMPTS = env_int("KEFU_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
@@ -98,6 +100,14 @@ KEFU_WEBHOOK_BACKOFF_BASE_SECONDS = env_int("KEFU_WEBHOOK_BACKOFF_BASE_SECONDS",
 KEFU_WEBHOOK_BACKOFF_CAP_SECONDS = env_int("KEFU_WEBHOOK_BACKOFF_CAP_SECONDS", 6 * 3600, minimum=1)
 # Finished deliveries (succeeded / gave up) are deleted from the log after this many days.
 KEFU_WEBHOOK_LOG_RETENTION_DAYS = env_int("KEFU_WEBHOOK_LOG_RETENTION_DAYS", 30, minimum=1)
+# Chat sockets run their database calls on a thread pool (each thread keeps a connection)
+# instead of queueing them all behind Django's one thread-sensitive worker thread.
+CHAT_DB_THREAD_POOL = env_bool("KEFU_CHAT_DB_THREAD_POOL", True)
+# Its size: at most this many chat database calls (and connections) per web process.
+CHAT_DB_THREADS = env_int("KEFU_CHAT_DB_THREADS", 16, minimum=1)
+# Redis pub/sub channel names are global across Redis database numbers: installations (or
+# test runs) sharing one Redis keep apart by prefix.
+CHANNEL_PREFIX = env.str("KEFU_CHANNEL_PREFIX", default="asgi")
 # ---------------------------------------------------------------------------------------
 
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
@@ -236,7 +246,12 @@ if REDIS_URL:
             # group_send than the list-based layer. Delivery is best effort either way:
             # the database is the record and clients catch up after a reconnect.
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # redis-py's async pool stops at 100 connections unless told otherwise, which
+            # turned connection bursts into HTTP 500s in load tests.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "max_connections": REDIS_MAX_CONNECTIONS}],
+                "prefix": CHANNEL_PREFIX,
+            },
         }
     }
     CELERY_BROKER_URL = REDIS_URL
@@ -265,6 +280,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "tickets-assign-waiting": {"task": "tickets.assign_waiting", "schedule": 60.0},
     "tickets-reassign-untouched": {"task": "tickets.reassign_untouched", "schedule": 60.0},
     "tickets-sla-sweep": {"task": "tickets.sla_sweep", "schedule": 30.0},
+    # Safety net behind on-commit routing: nobody waits forever if a routing task was lost.
+    "workbench-drain-queues": {"task": "workbench.drain_all_queues", "schedule": 30.0},
+    # The API's Idempotency-Key records live 24 hours.
+    "tickets-purge-idempotency-keys": {
+        "task": "tickets.purge_idempotency_keys",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Email ---
@@ -321,6 +343,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Customer-service back office: tickets, customers, conversations.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Choice sets that appear under several fields get one stable name each.
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "tickets.models.Ticket.Status",
+        "HoldReasonEnum": "tickets.models.Ticket.HoldReason",
+        "PriorityEnum": "tickets.models.Priority",
+    },
 }
 
 LOGGING = {

@@ -20,3 +20,6 @@ AXES_FAILURE_LIMIT = 3
 # In-memory by default so parallel workers never hear each other's events; tests marked
 # `redis` switch to the real Redis layer with a prefix of their own.
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Pool threads' connections outlive a test and block dropping the test database; the
+# pool itself is exercised by the test that runs a real server with production settings.
+CHAT_DB_THREAD_POOL = False

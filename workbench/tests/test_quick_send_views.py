@@ -168,3 +168,24 @@ def test_bad_input_gets_field_errors_and_saves_nothing(client_for):
     assert response.status_code == 400
     assert set(response.json()["errors"]) == {"title", "shortcut"}
     assert not CannedReply.objects.exists()
+
+
+def test_merchant_agent_can_use_their_own_personal_reply(client_for, people):
+    """The list shows a merchant agent's shop-less personal reply; using it must work too."""
+    from settings_app.models import CannedReply
+
+    reply = CannedReply.objects.create(
+        title="Mine",
+        text="My own words.",
+        scope=CannedReply.Scope.PERSONAL,
+        owner=people["merchant_a"],
+    )
+    client = client_for("merchant_a")
+    listed = client.get(reverse("quick_send:canned")).json()["results"]
+    assert reply.pk in [r["id"] for r in listed]
+    response = client.post(reverse("quick_send:canned_use", args=[reply.pk]))
+    assert response.status_code == 200 and response.json()["usage_count"] == 1
+    assert (
+        client_for("merchant_b").post(reverse("quick_send:canned_use", args=[reply.pk])).status_code
+        == 404
+    )

@@ -24,6 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="Prepare, print, exit.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # A fresh checkout has no var/ yet; SQLite cannot create its file without it.
+        (settings.BASE_DIR / "var").mkdir(exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
         call_command("seed_demo", verbosity=0)
         url = f"http://{options['host']}:{options['port']}/"

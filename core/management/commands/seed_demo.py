@@ -17,7 +17,14 @@ from agents.models import AgentProfile, GroupMembership, Shop, SkillGroup, User
 from agents.roles import Role
 from agents.services import user_create, user_set_role
 from commerce.models import AfterSale, Customer, Order, Shipment
-from settings_app.models import CannedReply, KnowledgeArticle, KnowledgeCategory, KnowledgeQA
+from settings_app.models import (
+    CannedReply,
+    ChannelAccount,
+    IssueType,
+    KnowledgeArticle,
+    KnowledgeCategory,
+    KnowledgeQA,
+)
 
 DEMO_PASSWORD = "kefu-demo"  # noqa: S105 - printed on purpose; demo only
 
@@ -55,6 +62,41 @@ USERS: list[tuple[str, str, Role, list[str], list[Any], bool]] = [
     ),
     ("logistics1", "Zhao Lei (logistics)", Role.BUSINESS_STAFF, [], ["Logistics desk"], False),
     ("refunds1", "Sun Mei (refunds)", Role.BUSINESS_STAFF, [], ["Refunds desk"], False),
+]
+
+# key, name, shop code (None = platform), default group key, greeting
+CHANNELS: list[tuple[str, str, str | None, Any, str]] = [
+    (
+        "demo-blossom",
+        "Blossom Tea House web chat",
+        "blossom-tea",
+        ("blossom-tea", "Blossom service"),
+        "Welcome to Blossom Tea House! Ask us anything about our teas and your orders.",
+    ),
+    (
+        "demo-northwind",
+        "Northwind Electronics web chat",
+        "northwind",
+        ("northwind", "Northwind service"),
+        "Hi, this is Northwind support. How can we help you today?",
+    ),
+    (
+        "demo-platform",
+        "Marketplace help desk",
+        None,
+        "Pre-sales",
+        "Hello! This is the marketplace's customer service. What can we do for you?",
+    ),
+]
+# Shop servers sign customer ids with this (demo only; real channels get their own).
+DEMO_IDENTITY_SECRET = "demo-identity-secret"  # noqa: S105 - demo only
+ISSUE_TYPES = [
+    "Order status",
+    "Shipping and delivery",
+    "Refund or return",
+    "Product question",
+    "Complaint",
+    "Other",
 ]
 
 CUSTOMERS = [
@@ -262,6 +304,23 @@ class Command(BaseCommand):
         from tickets.demo import seed_tickets
 
         seed_tickets(groups=groups, now=now)
+        for key, name, shop_code, group_key, greeting in CHANNELS:
+            ChannelAccount.objects.update_or_create(
+                key=key,
+                defaults={
+                    "name": name,
+                    "shop": shops[shop_code] if shop_code else None,
+                    "default_group": groups[group_key],
+                    "greeting": greeting,
+                    "identity_secret": DEMO_IDENTITY_SECRET,
+                    "is_active": True,
+                },
+            )
+        for position, name in enumerate(ISSUE_TYPES):
+            IssueType.objects.update_or_create(name=name, defaults={"position": position})
+        from tickets.api.demo import seed_api_integration
+
+        seed_api_integration(shop=shops["blossom-tea"])
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
 
     def _seed_quick_send(self, shops: dict[str, Shop], groups: dict[Any, SkillGroup]) -> None:

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('agents', '0002_create_role_groups'),
         ('commerce', '0001_initial'),
-        ('tickets', '0004_title_trigram_index_on_postgres'),
+        ('tickets', '0005_join_idempotency_and_trigram'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

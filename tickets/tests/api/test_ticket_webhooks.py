@@ -1,0 +1,127 @@
+"""Ticket events reach webhook endpoints: platform endpoints every shop's, a merchant's
+endpoint only its shop's; a rolled-back change emits nothing; the payload is stable."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from settings_app.models import WebhookDelivery
+from settings_app.tests.factories import WebhookEndpointFactory
+from settings_app.webhook_events import WEBHOOK_EVENTS
+from tickets import services
+from tickets.models import Ticket
+from tickets.services import StaleTicketError
+from tickets.tests.conftest import member
+
+pytestmark = pytest.mark.django_db
+
+TICKET_EVENTS = [
+    "ticket.created",
+    "ticket.updated",
+    "ticket.assigned",
+    "ticket.forwarded",
+    "ticket.resolved",
+    "ticket.closed",
+    "ticket.reopened",
+    "ticket.commented",
+]
+
+
+def events(endpoint) -> list[str]:
+    return list(
+        WebhookDelivery.objects.filter(endpoint=endpoint)
+        .order_by("pk")
+        .values_list("event_type", flat=True)
+    )
+
+
+def test_every_ticket_event_is_registered():
+    assert set(TICKET_EVENTS) <= set(WEBHOOK_EVENTS)
+
+
+def test_platform_endpoint_gets_every_shops_events_merchant_only_its_own(
+    people, make_ticket, shop_a, shop_b, other_desk
+):
+    platform = WebhookEndpointFactory.create(event_types=TICKET_EVENTS)
+    shop_a_hook = WebhookEndpointFactory.create(event_types=TICKET_EVENTS, shop=shop_a)
+    shop_b_hook = WebhookEndpointFactory.create(event_types=TICKET_EVENTS, shop=shop_b)
+    member(other_desk)
+    agent = people["agent"]
+    ticket = make_ticket()
+    services.ticket_accept(ticket=ticket, actor=agent)
+    services.ticket_comment(ticket=ticket, actor=agent, text="On it")
+    services.ticket_update(ticket=ticket, actor=agent, title="Parcel lost twice")
+    services.ticket_resolve(ticket=ticket, actor=agent, note="Found")
+    services.ticket_close(ticket=ticket, actor=agent)
+    services.ticket_reopen(ticket=ticket, actor=agent, note="Not found after all")
+    services.ticket_forward(ticket=ticket, to_group=other_desk, actor=agent, note="Refund")
+    expected = [
+        "ticket.created",
+        "ticket.assigned",
+        "ticket.commented",
+        "ticket.updated",
+        "ticket.resolved",
+        "ticket.closed",
+        "ticket.reopened",
+        "ticket.forwarded",
+    ]
+    assert events(platform) == expected
+    assert events(shop_a_hook) == expected
+    assert events(shop_b_hook) == []
+    platform_ticket = services.ticket_create(
+        ticket_type=ticket.ticket_type,
+        title="Platform",
+        submitter=None,
+        answers={"order_no": "X1234"},
+    )
+    assert platform_ticket.shop_id is None
+    assert events(platform)[-1] == "ticket.created"
+    assert events(shop_a_hook) == expected
+
+
+def test_payload_shape(people, make_ticket, shop_a):
+    endpoint = WebhookEndpointFactory.create(event_types=["ticket.resolved"])
+    agent = people["agent"]
+    ticket = make_ticket(priority="high")
+    services.ticket_accept(ticket=ticket, actor=agent)
+    services.ticket_resolve(ticket=ticket, actor=agent, note="Refunded")
+    delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+    assert delivery.event_shop_id == shop_a.pk
+    data = delivery.payload
+    assert set(data) == {"ticket", "node"}
+    t = data["ticket"]
+    assert t["id"] == ticket.pk
+    assert t["status"] == "resolved"
+    assert t["priority"] == "high"
+    assert t["group"] == {"id": ticket.group_id, "name": ticket.group.name}
+    assert t["assignee"]["username"] == agent.username
+    assert t["shop"] == {"id": shop_a.pk, "code": shop_a.code}
+    assert t["type"]["id"] == ticket.ticket_type_id
+    assert t["order_no"] == ticket.order.order_no
+    assert t["customer"]["id"] == ticket.customer_id
+    assert t["version"] == Ticket.objects.get(pk=ticket.pk).version
+    assert t["resolved_at"] and t["created_at"]
+    node = data["node"]
+    assert node["action"] == "resolve"
+    assert node["comment"] == "Refunded"
+    assert node["actor"]["id"] == agent.pk
+    assert node["status"] == "resolved"
+
+
+def test_a_rolled_back_transition_emits_nothing(people, make_ticket):
+    endpoint = WebhookEndpointFactory.create(event_types=TICKET_EVENTS)
+    ticket = make_ticket()
+    before = events(endpoint)
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), transaction.atomic():
+        services.ticket_accept(ticket=ticket, actor=people["agent"])
+        raise Boom
+    assert events(endpoint) == before
+    ticket.refresh_from_db()
+    with pytest.raises(StaleTicketError):
+        services.ticket_accept(ticket=ticket, actor=people["agent"], version=ticket.version - 1)
+    assert events(endpoint) == before

@@ -1,0 +1,138 @@
+"""Reads of live chat, always scoped through agents.access for back-office users."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from agents.access import get_for, restrict, scope_for
+from agents.models import SkillGroup
+from workbench.models import Conversation, Message, Visitor
+
+MAX_BATCH = 200
+
+
+def messages_after(*, conversation: Conversation, after_seq: int, limit: int = MAX_BATCH):
+    """The conversation's messages with seq > after_seq, in order (at most `limit`)."""
+    return list(
+        Message.objects.filter(conversation=conversation, seq__gt=after_seq)
+        .select_related("agent")
+        .order_by("seq")[:limit]
+    )
+
+
+def conversation_list_for(*, user: Any) -> QuerySet[Conversation]:
+    return restrict(
+        Conversation.objects.select_related("agent", "group", "customer", "channel", "visitor"),
+        user=user,
+    )
+
+
+def conversation_get_for(*, user: Any, pk: Any) -> Conversation:
+    return get_for(conversation_list_for(user=user), user=user, pk=pk)
+
+
+def workbench_lists_for(*, user: Any) -> dict[str, list[Conversation]]:
+    """The three zones of the session list: waiting (in my groups' queues), my active ones,
+    and mine closed today. Platform supervisors/admins see every waiting conversation."""
+    # The newest message's text, for the list's preview line, in the same query.
+    last_text = (
+        Message.objects.filter(conversation=OuterRef("pk")).order_by("-seq").values("text")[:1]
+    )
+    base = conversation_list_for(user=user).annotate(last_text=Subquery(last_text))
+    scope = scope_for(user)
+    waiting = base.filter(status=Conversation.Status.QUEUED)
+    if not (scope.all_shops and scope.role in {"admin", "supervisor"}):
+        waiting = waiting.filter(group__memberships__user=user)
+    start_of_day = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return {
+        "waiting": list(waiting.order_by("created_at")[:100]),
+        "active": list(
+            base.filter(status=Conversation.Status.ACTIVE, agent=user).order_by("created_at")
+        ),
+        "closed": list(
+            base.filter(
+                status=Conversation.Status.CLOSED, agent=user, closed_at__gte=start_of_day
+            ).order_by("-closed_at")[:50]
+        ),
+    }
+
+
+def visitor_conversation(*, visitor: Visitor, pk: Any) -> Conversation | None:
+    """A conversation the visitor takes part in: their own, or (identified) their
+    customer's on the same channel."""
+    condition = Q(visitor=visitor)
+    if visitor.customer_id:
+        condition |= Q(customer_id=visitor.customer_id, channel_id=visitor.channel_id)
+    try:
+        return Conversation.objects.select_related("agent").filter(condition, pk=int(pk)).first()
+    except (TypeError, ValueError):
+        return None
+
+
+def visitor_current_conversation(*, visitor: Visitor) -> Conversation | None:
+    """The conversation the chat window shows: the open one, else the latest (to rate it)."""
+    condition = Q(visitor=visitor)
+    if visitor.customer_id:
+        condition |= Q(customer_id=visitor.customer_id, channel_id=visitor.channel_id)
+    qs = Conversation.objects.select_related("agent").filter(condition)
+    open_one = qs.exclude(status=Conversation.Status.CLOSED).order_by("-created_at").first()
+    if open_one is not None:
+        return open_one
+    recent = timezone.now() - timedelta(hours=24)
+    return qs.filter(closed_at__gte=recent).order_by("-closed_at").first()
+
+
+def transfer_targets_for(*, user: Any) -> dict[str, Any]:
+    from agents.selectors import user_list_for
+
+    groups = restrict(SkillGroup.objects.filter(is_active=True).select_related("shop"), user=user)
+    agents = user_list_for(user=user).filter(
+        groups__name__in=["agent", "supervisor", "merchant_agent"]
+    )
+    return {"groups": list(groups), "agents": list(agents)}
+
+
+def queue_groups_for(*, user: Any) -> list[SkillGroup]:
+    """Groups whose waiting list the user's workbench shows and listens to."""
+    scope = scope_for(user)
+    groups = restrict(SkillGroup.objects.filter(is_active=True), user=user)
+    if not (scope.all_shops and scope.role in {"admin", "supervisor"}):
+        groups = groups.filter(memberships__user=user)
+    return list(groups.order_by("pk"))
+
+
+def transfer_agent_for(*, user: Any, pk: int) -> Any:
+    from agents.selectors import user_list_for
+
+    return (
+        user_list_for(user=user)
+        .filter(pk=pk, groups__name__in=["agent", "supervisor", "merchant_agent"])
+        .first()
+    )
+
+
+def transfer_group_for(*, user: Any, pk: int) -> SkillGroup | None:
+    return restrict(SkillGroup.objects.filter(is_active=True), user=user).filter(pk=pk).first()
+
+
+def customer_conversations_for(*, user: Any, customer: Any, limit: int = 20) -> list[Conversation]:
+    """All past conversations of a customer the user may see (any agent, any channel)."""
+    return list(
+        conversation_list_for(user=user)
+        .filter(customer=customer)
+        .select_related("service_order", "service_order__issue_type")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def visitor_conversations_for(*, user: Any, visitor_id: int, limit: int = 20) -> list[Conversation]:
+    return list(
+        conversation_list_for(user=user)
+        .filter(visitor_id=visitor_id)
+        .select_related("service_order", "service_order__issue_type")
+        .order_by("-created_at")[:limit]
+    )

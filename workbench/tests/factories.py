@@ -1,0 +1,24 @@
+import factory
+
+from agents.tests.factories import SkillGroupFactory
+from settings_app.models import ChannelAccount, IssueType
+
+
+class ChannelFactory(factory.django.DjangoModelFactory[ChannelAccount]):
+    class Meta:
+        model = ChannelAccount
+
+    name = factory.Sequence(lambda n: f"Channel {n}")
+    key = factory.Sequence(lambda n: f"chan-{n}")
+    shop = None
+    default_group = factory.SubFactory(SkillGroupFactory)
+    greeting = "Hello! How can we help?"
+    identity_secret = "s3cret-for-tests"
+
+
+class IssueTypeFactory(factory.django.DjangoModelFactory[IssueType]):
+    class Meta:
+        model = IssueType
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Issue {n}")

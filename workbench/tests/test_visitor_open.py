@@ -1,0 +1,89 @@
+"""Visitor tokens and identity verification (HMAC of the customer id by the shop's server)."""
+
+import pytest
+
+from commerce.tests.factories import CustomerFactory
+from workbench.errors import ChatError
+from workbench.models import Visitor
+from workbench.services import hash_token, identity_hash, visitor_from_token, visitor_open
+from workbench.tests.helpers import make_channel
+
+pytestmark = pytest.mark.django_db
+
+
+def test_new_visitor_gets_a_token_and_only_its_hash_is_stored():
+    channel = make_channel()
+    session = visitor_open(channel=channel)
+    assert len(session.token) >= 40
+    stored = Visitor.objects.get()
+    assert stored.token_hash == hash_token(session.token)
+    assert session.token not in stored.token_hash
+    assert visitor_from_token(token=session.token) == stored
+    assert session.identified is False
+
+
+def test_known_token_resumes_the_same_visitor():
+    channel = make_channel()
+    first = visitor_open(channel=channel)
+    again = visitor_open(channel=channel, token=first.token)
+    assert again.visitor == first.visitor and again.token == first.token
+    assert Visitor.objects.count() == 1
+
+
+def test_unknown_token_makes_a_new_visitor():
+    channel = make_channel()
+    session = visitor_open(channel=channel, token="guessed-token")
+    assert session.token != "guessed-token"
+
+
+def test_valid_hmac_identifies_the_customer():
+    channel = make_channel()
+    customer = CustomerFactory.create(external_id="C42")
+    session = visitor_open(
+        channel=channel,
+        customer_id="C42",
+        customer_hash=identity_hash(channel.identity_secret, "C42"),
+    )
+    assert session.identified and session.visitor.customer == customer
+
+
+@pytest.mark.parametrize("bad_hash", ["", "0" * 64, "not-a-hash"])
+def test_wrong_hmac_is_refused_and_identifies_nobody(bad_hash):
+    channel = make_channel()
+    CustomerFactory.create(external_id="C42")
+    with pytest.raises(ChatError) as err:
+        visitor_open(channel=channel, customer_id="C42", customer_hash=bad_hash)
+    assert err.value.code == "identity_invalid"
+    assert not Visitor.objects.filter(customer__isnull=False).exists()
+
+
+def test_hash_made_with_another_channels_secret_is_refused():
+    channel, other = make_channel(), make_channel()
+    other.identity_secret = "other-secret"
+    other.save()
+    with pytest.raises(ChatError):
+        visitor_open(
+            channel=channel, customer_id="C1", customer_hash=identity_hash("other-secret", "C1")
+        )
+
+
+def test_channel_without_secret_never_identifies():
+    channel = make_channel()
+    channel.identity_secret = ""
+    channel.save()
+    with pytest.raises(ChatError):
+        visitor_open(channel=channel, customer_id="C1", customer_hash=identity_hash("", "C1"))
+
+
+def test_other_customer_on_same_browser_gets_a_fresh_visitor():
+    channel = make_channel()
+    one = visitor_open(
+        channel=channel, customer_id="A", customer_hash=identity_hash(channel.identity_secret, "A")
+    )
+    two = visitor_open(
+        channel=channel,
+        token=one.token,
+        customer_id="B",
+        customer_hash=identity_hash(channel.identity_secret, "B"),
+    )
+    assert two.visitor != one.visitor and two.token != one.token
