@@ -246,6 +246,8 @@ class Ticket(models.Model):
                 name="ticket_open_by_group",
             ),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
+            # "My tickets" newest first, at any keyset depth, however few of the rows are mine.
+            models.Index(fields=["assignee", "-id"], name="ticket_assignee_recent"),
             models.Index(fields=["shop", "-created_at", "-id"], name="ticket_shop_recent"),
             models.Index(
                 fields=["sla_warn_at"],
