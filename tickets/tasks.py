@@ -82,3 +82,8 @@ def sla_sweep() -> int:
 @shared_task(name="tickets.deliver_sla_event")
 def deliver_sla_event(event_id: int) -> bool:
     return services.sla_event_deliver(event_id=event_id)
+
+
+@shared_task(name="tickets.notify_resolution")
+def notify_resolution(node_id: int) -> bool:
+    return services.ticket_notify_resolution(node_id=node_id)
