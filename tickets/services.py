@@ -21,7 +21,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, F, ForeignKey, OuterRef, Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -830,10 +830,13 @@ def ticket_notify_resolution(*, node_id: int) -> bool:
     if node is None or service_order is None:
         return False
     ticket = node.ticket
-    text = _("Your request #%(id)s has been resolved: %(note)s") % {
-        "id": ticket.pk,
-        "note": node.comment,
-    }
+    # The customer's language is not known: the site's, not that of whichever agent's
+    # request happens to run this task (eager Celery runs it inside that request).
+    with translation.override(settings.LANGUAGE_CODE):
+        text = _("Your request #%(id)s has been resolved: %(note)s") % {
+            "id": ticket.pk,
+            "note": node.comment,
+        }
     with transaction.atomic():
         message, created = conversation_notice(
             conversation_id=service_order.conversation_id,

@@ -311,3 +311,36 @@ def test_pages_show_the_link_both_ways_each_scoped(client_for, people, shop_a, c
 def test_workbench_shows_the_create_ticket_button_to_ticket_users(client_for):
     page = client_for("agent").get(reverse("workbench:index")).content.decode()
     assert "data-ticket-link" in page
+
+
+def test_notice_speaks_the_sites_language_not_the_resolving_agents(
+    people, shop_a, chat_type, settings, django_capture_on_commit_callbacks
+):
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    so = chat(shop_a)
+    ticket = _linked(people, so, chat_type)
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        _resolve(ticket, people["supervisor"], note="已退款")
+    notice = Message.objects.get(conversation_id=so.conversation_id, text__contains="已退款")
+    assert notice.text == f"您的问题 #{ticket.pk} 已处理完毕：已退款"
+
+
+def test_service_order_page_queries_do_not_grow_with_its_tickets(
+    client_for, people, shop_a, chat_type
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    so = chat(shop_a)
+    _linked(people, so, chat_type)
+    url = reverse("service_orders:detail", args=[so.pk])
+    client = client_for("merchant_a")
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url).status_code == 200
+    for _i in range(4):
+        _linked(people, so, chat_type)
+    with CaptureQueriesContext(connection) as five:
+        assert client.get(url).status_code == 200
+    assert len(five) == len(one)
