@@ -344,3 +344,22 @@ def test_service_order_page_queries_do_not_grow_with_its_tickets(
     with CaptureQueriesContext(connection) as five:
         assert client.get(url).status_code == 200
     assert len(five) == len(one)
+
+
+def test_the_open_widget_hears_the_notice_as_a_chat_message(
+    people, shop_a, chat_type, django_capture_on_commit_callbacks
+):
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    so = chat(shop_a)
+    ticket = _linked(people, so, chat_type)
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(f"conv.{so.conversation_id}", channel)
+    with django_capture_on_commit_callbacks(execute=True):
+        _resolve(ticket, people["supervisor"])
+    event = async_to_sync(layer.receive)(channel)
+    assert event["type"] == "chat.message"
+    assert event["message"]["sender"] == "system"
+    assert "Refund sent" in event["message"]["text"]
