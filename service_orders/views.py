@@ -12,6 +12,7 @@ from service_orders.selectors import (
     service_order_get_for,
     service_order_list_for,
 )
+from tickets.selectors import tickets_of_service_order
 
 
 @section_view("service_orders")
@@ -40,8 +41,13 @@ def service_order_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """The black box: every message, the transfer path and the metrics of one contact."""
     order = service_order_get_for(user=request.user, pk=pk)
     chat_messages, steps = replay_for(order)
+    tickets = (
+        list(tickets_of_service_order(user=request.user, service_order=order))
+        if request.user.has_perm("agents.view_tickets")
+        else []
+    )
     return render(
         request,
         "service_orders/detail.html",
-        {"order": order, "chat_messages": chat_messages, "steps": steps},
+        {"order": order, "chat_messages": chat_messages, "steps": steps, "tickets": tickets},
     )

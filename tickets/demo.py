@@ -53,6 +53,17 @@ TYPES: list[dict[str, Any]] = [
             ("details", "Details", K.LONG_TEXT, True, ""),
         ],
     },
+    {
+        # Asks nothing beyond title and description: the type "Create ticket" in the
+        # workbench starts as, so click two can submit straight away.
+        "name": "Chat follow-up",
+        "description": "Something promised in a chat that needs work after it ends.",
+        "group": "After-sales",
+        "category": "Follow-up",
+        "fields": [
+            ("details", "Details", K.LONG_TEXT, False, ""),
+        ],
+    },
 ]
 
 

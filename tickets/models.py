@@ -192,6 +192,15 @@ class Ticket(models.Model):
         related_name="tickets",
         verbose_name=_("order"),
     )
+    # The chat contact the ticket came from: the customer hears back in that conversation.
+    service_order = models.ForeignKey(
+        "service_orders.ServiceOrder",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("service order"),
+    )
     answers = models.JSONField(_("answers"), default=dict, blank=True)
     watchers = models.ManyToManyField(
         settings.AUTH_USER_MODEL,

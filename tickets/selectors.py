@@ -15,11 +15,14 @@ from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agents.access import get_for, restrict, scope_for, user_role
 from agents.models import GroupMembership, SkillGroup, User
 from agents.roles import Role
+from service_orders.models import ServiceOrder
 from tickets.models import Ticket, TicketAttachment, TicketNode, TicketType
+from workbench.models import Message
 
 PAGE_SIZE = 50
 TABS = ("mine", "groups", "all")
@@ -69,6 +72,7 @@ def ticket_get_for(*, user: Any, pk: int) -> Ticket:
             "shop",
             "customer",
             "order",
+            "service_order",
             "category",
             "sla_policy",
         ),
@@ -207,6 +211,50 @@ def holdings_from(steps: list[TimelineStep]) -> list[Holding]:
 
 def ticket_types_for(*, user: Any) -> QuerySet[TicketType]:
     return TicketType.objects.filter(is_active=True).prefetch_related("fields")
+
+
+def default_type_for_chat(*, user: Any) -> TicketType | None:
+    """The type a ticket from a chat starts as: the one asking least (fewest required
+    fields), so the agent can usually submit the prefilled form straight away."""
+    return (
+        TicketType.objects.filter(is_active=True)
+        .annotate(required_count=Count("fields", filter=Q(fields__required=True)))
+        .order_by("required_count", "name", "pk")
+        .first()
+    )
+
+
+def draft_from_chat(service_order: ServiceOrder, *, last: int = 5) -> dict[str, Any]:
+    """Form defaults from a conversation: its customer and a title and description drafted
+    from what the customer said last (oldest first, so it reads as they wrote it)."""
+    said = list(
+        Message.objects.filter(
+            conversation_id=service_order.conversation_id, sender=Message.Sender.CUSTOMER
+        )
+        .exclude(text="")
+        .order_by("-seq")
+        .values_list("text", flat=True)[:last]
+    )[::-1]
+    if said:
+        first_line = said[-1].strip().splitlines()[0]
+        title = first_line if len(first_line) <= 80 else first_line[:79] + "…"
+    else:
+        title = _("Follow-up on service order %(number)s") % {"number": service_order.number}
+    customer = service_order.customer
+    return {
+        "title": title,
+        "description": "\n".join(said),
+        "customer": customer.external_id if customer else "",
+    }
+
+
+def tickets_of_service_order(*, user: Any, service_order: ServiceOrder) -> QuerySet[Ticket]:
+    return (
+        ticket_base_for(user=user)
+        .filter(service_order=service_order)
+        .select_related("group", "assignee")
+        .order_by("-id")
+    )
 
 
 def groups_for_submit(*, user: Any) -> QuerySet[SkillGroup]:

@@ -21,7 +21,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, F, ForeignKey, OuterRef, Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -30,6 +30,7 @@ from agents.models import AgentProfile, GroupMembership, SkillGroup, User
 from agents.roles import Role
 from commerce.models import Customer, Order
 from core.realtime import broadcast_on_commit
+from service_orders.models import ServiceOrder
 from settings_app.business_time import business_seconds_between, is_open_at
 from settings_app.selectors import group_calendar_spec, group_settings
 from settings_app.services import webhook_emit
@@ -265,6 +266,25 @@ def _check_group_fits(group: SkillGroup, shop_id: int | None) -> None:
         raise TicketError(_("A shop's group can only receive that shop's tickets."))
 
 
+def _check_service_order(
+    service_order: ServiceOrder, submitter: User | None, order: Order | None
+) -> None:
+    if (
+        submitter is not None
+        and service_order.shop_id is not None
+        and not can_see_shop(submitter, service_order.shop_id)
+    ):
+        raise TicketPermissionError(_("You cannot file tickets for that shop."))
+    if (
+        order is not None
+        and service_order.shop_id is not None
+        and order.shop_id != service_order.shop_id
+    ):
+        raise ValidationError(
+            {"order": _("The order belongs to another shop than the conversation.")}
+        )
+
+
 def _enqueue_assignment(ticket: Ticket) -> None:
     from tickets.tasks import assign_ticket
 
@@ -289,9 +309,12 @@ def ticket_create(
     order: Order | None = None,
     category: TicketCategory | None = None,
     watchers: Sequence[User] = (),
+    service_order: ServiceOrder | None = None,
 ) -> Ticket:
     """Create a ticket addressed to a group; the system assigns it after commit unless the
-    submitter picked a person (who must be a member of the group)."""
+    submitter picked a person (who must be a member of the group). A service order links
+    the chat it came from: its customer and shop are the defaults, and the customer hears
+    back in that conversation when the ticket is resolved."""
     if not ticket_type.is_active:
         raise TicketError(_("This ticket type is no longer in use."))
     if priority not in Priority.values:
@@ -305,7 +328,13 @@ def ticket_create(
         raise ValidationError({"group": _("Pick the group this ticket is addressed to.")})
     if order is not None and customer is None:
         customer = order.customer
+    if service_order is not None:
+        _check_service_order(service_order, submitter, order)
+        if customer is None:
+            customer = service_order.customer
     shop_id = order.shop_id if order is not None else group.shop_id
+    if shop_id is None and service_order is not None:
+        shop_id = service_order.shop_id
     scope = scope_for(submitter)
     if submitter is not None and shop_id is None and not scope.all_shops:
         # A merchant's ticket to a platform group still belongs to the merchant's shop,
@@ -333,6 +362,7 @@ def ticket_create(
             submitter=submitter,
             customer=customer,
             order=order,
+            service_order=service_order,
             answers=cleaned,
             created_at=now,
             updated_at=now,
@@ -341,7 +371,10 @@ def ticket_create(
         ticket.save()
         if watchers:
             ticket.watchers.set(watchers)
-        created = _node(ticket, A.CREATE, submitter, when=now)
+        origin = ""
+        if service_order is not None:
+            origin = _("From service order %(number)s") % {"number": service_order.number}
+        created = _node(ticket, A.CREATE, submitter, origin, when=now)
         if assignee is not None:
             ticket.assignee = assignee
             ticket.status = S.ASSIGNED
@@ -666,9 +699,13 @@ def ticket_resolve(*, ticket: Ticket, actor: User, note: str, version: int | Non
             ["status", "hold_reason", "resolved_at", "first_response_at", *sla.SLA_FIELDS],
             version=version,
         )
-        _emit("ticket.resolved", ticket, _node(ticket, A.RESOLVE, actor, note))
+        node = _node(ticket, A.RESOLVE, actor, note)
+        _emit("ticket.resolved", ticket, node)
         _ring(ticket, ticket.submitter_id, *_watcher_ids(ticket))
-        _email_customer(ticket, note, resolved=True)
+        if ticket.service_order_id:
+            _enqueue_resolution_notice(node)
+        else:
+            _email_customer(ticket, note, resolved=True)
     return ticket
 
 
@@ -824,6 +861,58 @@ def _email_customer(ticket: Ticket, text: str, *, resolved: bool = False) -> Non
     transaction.on_commit(
         lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address], fail_silently=True)
     )
+
+
+def _enqueue_resolution_notice(node: TicketNode) -> None:
+    from tickets.tasks import notify_resolution
+
+    node_id = node.pk
+    transaction.on_commit(lambda: notify_resolution.delay(node_id))
+
+
+def ticket_notify_resolution(*, node_id: int) -> bool:
+    """Tell the customer of a ticket from a chat that it is resolved, in that conversation.
+
+    The note goes into the conversation as a system message through the chat service, so
+    it gets its seq and reaches an open widget live. A closed conversation still takes it
+    into its history (the widget shows it when the customer comes back), and because the
+    customer may never come back, a closed conversation also sends the email when the
+    customer has an address. The message carries a key made from the resolve node, so a
+    retried task finds it and sends nothing again. Returns whether anything was sent."""
+    from workbench.models import Conversation
+    from workbench.services import conversation_notice
+
+    node = (
+        TicketNode.objects.select_related("ticket__service_order", "ticket__customer")
+        .filter(pk=node_id, action=A.RESOLVE)
+        .first()
+    )
+    service_order = node.ticket.service_order if node is not None else None
+    if node is None or service_order is None:
+        return False
+    ticket = node.ticket
+    # The customer's language is not known: the site's, not that of whichever agent's
+    # request happens to run this task (eager Celery runs it inside that request).
+    with translation.override(settings.LANGUAGE_CODE):
+        text = _("Your request #%(id)s has been resolved: %(note)s") % {
+            "id": ticket.pk,
+            "note": node.comment,
+        }
+    with transaction.atomic():
+        message, created = conversation_notice(
+            conversation_id=service_order.conversation_id,
+            text=text,
+            key=f"ticket-resolved-{node.pk}",
+        )
+        if created:
+            closed = (
+                Conversation.objects.filter(pk=message.conversation_id)
+                .values_list("status", flat=True)
+                .first()
+            ) == Conversation.Status.CLOSED
+            if closed:
+                _email_customer(ticket, node.comment, resolved=True)
+    return created
 
 
 # --- SLA sweep -------------------------------------------------------------------------

@@ -89,3 +89,8 @@ def purge_idempotency_keys() -> int:
     from tickets.api.idempotency import idempotency_keys_purge
 
     return idempotency_keys_purge()
+
+
+@shared_task(name="tickets.notify_resolution")
+def notify_resolution(node_id: int) -> bool:
+    return services.ticket_notify_resolution(node_id=node_id)

@@ -6,16 +6,19 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from commerce.selectors import customer_list_for, order_list_for
 from core.sections import section_view
 from core.types import AuthedRequest
+from service_orders.models import ServiceOrder
+from service_orders.selectors import service_order_get_for
 from tickets import selectors, services
 from tickets.filters import TicketFilter
 from tickets.forms import (
@@ -233,17 +236,41 @@ def ticket_pick_type(request: AuthedRequest) -> HttpResponse:
     return render(request, "tickets/pick_type.html", {"types": types})
 
 
+def _service_order_for(request: AuthedRequest, pk: int) -> ServiceOrder:
+    """A service order to link: the linker must be allowed to read service orders (the
+    draft quotes the chat), and it must be in their shops (404 otherwise)."""
+    if not request.user.has_perm("agents.view_service_orders"):
+        raise PermissionDenied
+    return service_order_get_for(user=request.user, pk=pk)
+
+
+@section_view("tickets")
+def ticket_from_conversation(request: AuthedRequest, so_pk: int) -> HttpResponse:
+    """Click one in the workbench: the create page of the default type, linked to the chat."""
+    service_order = _service_order_for(request, so_pk)
+    ticket_type = selectors.default_type_for_chat(user=request.user)
+    if ticket_type is None:
+        messages.error(request, _("No ticket type is in use yet; ask an admin to add one."))
+        return redirect("tickets:pick_type")
+    url = reverse("tickets:create", args=[ticket_type.pk])
+    return redirect(f"{url}?{urlencode({'service_order': service_order.pk})}")
+
+
 @section_view("tickets")
 def ticket_create(request: AuthedRequest, type_pk: int) -> HttpResponse:
     user = request.user
     ticket_type = get_object_or_404(selectors.ticket_types_for(user=user), pk=type_pk)
     groups = selectors.groups_for_submit(user=user)
     group_id = _int(request.POST.get("group")) or ticket_type.default_group_id or 0
+    # The query string survives the POST (the form posts back to this same URL).
+    so_pk = _int(request.GET.get("service_order"))
+    service_order = _service_order_for(request, so_pk) if so_pk else None
     form = TicketCreateForm(
         request.POST or None,
         ticket_type=ticket_type,
         groups=groups,
         people=selectors.group_members_for(user=user, group_id=group_id),
+        initial=selectors.draft_from_chat(service_order) if service_order else None,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -256,7 +283,11 @@ def ticket_create(request: AuthedRequest, type_pk: int) -> HttpResponse:
                 field = "order_no" if data.get("order_no") else None
                 form.add_error(field, _("No order with this number that you may see."))
         customer = None
-        if data["customer"].strip():
+        chat_customer = service_order.customer if service_order else None
+        if chat_customer and data["customer"].strip() == chat_customer.external_id:
+            # The conversation's own customer: the service order vouches for them.
+            customer = chat_customer
+        elif data["customer"].strip():
             query = data["customer"].strip()
             customer = (
                 customer_list_for(user=user).filter(Q(external_id=query) | Q(phone=query)).first()
@@ -277,6 +308,7 @@ def ticket_create(request: AuthedRequest, type_pk: int) -> HttpResponse:
                     category=data["category"],
                     answers=form.answers(),
                     submitter=user,
+                    service_order=service_order,
                 )
             except ValidationError as error:
                 _add_errors(form, error)
@@ -285,7 +317,11 @@ def ticket_create(request: AuthedRequest, type_pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Ticket #%(id)s was created.") % {"id": ticket.pk})
                 return redirect("tickets:detail", pk=ticket.pk)
-    return render(request, "tickets/create.html", {"form": form, "ticket_type": ticket_type})
+    return render(
+        request,
+        "tickets/create.html",
+        {"form": form, "ticket_type": ticket_type, "service_order": service_order},
+    )
 
 
 def _add_errors(form: TicketCreateForm, error: ValidationError) -> None:

@@ -187,7 +187,9 @@ def _take_seq(conversation_id: int, sender: str, now: Any) -> tuple[int, int | N
     return int(row[0]), row[1], row[2] is None
 
 
-def _system_message(conversation: Conversation, text: str) -> Message:
+def _system_message(
+    conversation: Conversation, text: str, *, client_id: str | None = None
+) -> Message:
     """A system line (greeting, transfer notice). Caller holds the conversation lock."""
     conversation.last_seq += 1
     now = timezone.now()
@@ -195,6 +197,7 @@ def _system_message(conversation: Conversation, text: str) -> Message:
         conversation=conversation,
         seq=conversation.last_seq,
         sender=Message.Sender.SYSTEM,
+        client_id=client_id,
         text=text,
         created_at=now,
     )
@@ -204,6 +207,20 @@ def _system_message(conversation: Conversation, text: str) -> Message:
         conversation.group_name(), {"type": "chat.message", "message": message_payload(message)}
     )
     return message
+
+
+def conversation_notice(*, conversation_id: int, text: str, key: str) -> tuple[Message, bool]:
+    """A system line from elsewhere in Kefu (a resolved ticket), once per key; returns
+    (message, created). Unlike message_send it also lands in a closed conversation: the
+    history is where the customer looks when they come back to the chat. The key is
+    checked under the conversation's row lock, so a retry or a racing twin finds the
+    first message instead of adding a second."""
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+        existing = _existing(conversation_id, Message.Sender.SYSTEM, key)
+        if existing is not None:
+            return existing, False
+        return _system_message(conversation, text[:MAX_TEXT], client_id=key), True
 
 
 def conversation_open_for(*, visitor: Visitor) -> Conversation | None:

@@ -145,6 +145,8 @@
     $('[data-action="close"]').hidden = i.status === "closed";
     var so = $("[data-so-link]");
     if (i.service_order_id) { so.hidden = false; so.href = "/service-orders/" + i.service_order_id + "/"; }
+    var tk = $("[data-ticket-link]");
+    if (tk) { tk.hidden = !i.service_order_id; if (i.service_order_id) tk.href = "/tickets/from-chat/" + i.service_order_id + "/"; }
     var note = $("[data-note]"), compose = $("[data-compose]");
     var mine = i.status === "active" && i.agent_id === me;
     compose.hidden = !mine;

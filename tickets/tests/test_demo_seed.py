@@ -23,6 +23,6 @@ def test_seed_demo_is_idempotent_and_seeds_tickets():
     first = {m.__name__: m.objects.count() for m in MODELS}
     call_command("seed_demo", verbosity=0)
     assert {m.__name__: m.objects.count() for m in MODELS} == first
-    assert first["TicketType"] == 3 and first["Ticket"] == 4
+    assert first["TicketType"] == 4 and first["Ticket"] == 4
     blossom = Ticket.objects.filter(shop__code="blossom-tea")
     assert blossom.count() == 2  # the merchant's own ticket stays in its shop
