@@ -38,7 +38,13 @@ class Command(BaseCommand):
             f"  {'username':<12} {'role':<16} name",
         ]
         lines += [f"  {u:<12} {role.value!s:<16} {display}" for u, display, role, *_ in USERS]
-        lines += ["", "  Django admin: " + url + "admin/  (as admin)", ""]
+        lines += [
+            "",
+            "  Customer chat (a pretend shop page): " + url + "chat/demo/",
+            "  Django admin: " + url + "admin/  (as admin)",
+            "  API schema: " + url + "api/schema/",
+            "",
+        ]
         self.stdout.write("\n".join(lines))
         if options["no_serve"]:
             return
