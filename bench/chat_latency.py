@@ -358,27 +358,28 @@ class KefuChatTarget(ChatTarget):
         await customer.send(json.dumps({"type": "send", "client_id": opening, "text": "hi"}))
         ack = await _expect(customer, lambda f: f["type"] == "ack" and f["client_id"] == opening)
         conversation_id = ack["conversation_id"]
-        cookie = self.cookies[index % len(self.cookies)]
-        agent = await ws_connect(
-            f"{base}/ws/chat/agent/", origin=origin, additional_headers={"Cookie": cookie}
+        # One socket per agent (per load process), as an agent's workbench has: it watches
+        # all of that agent's conversations of this run.
+        agent = await self._agent_socket(base, index % len(self.cookies))
+        await agent.request(
+            {"type": "accept", "conversation_id": conversation_id}, done_or="already_taken"
         )
-        await _expect(agent, lambda f: f["type"] == "welcome")
-        await agent.send(
-            json.dumps({"type": "accept", "conversation_id": conversation_id, "ref": "a"})
-        )
-        await _expect(
-            agent,
-            lambda f: (
-                f.get("ref") == "a" and (f["type"] == "done" or f.get("code") == "already_taken")
-            ),
-        )
-        await agent.send(
-            json.dumps(
-                {"type": "watch", "conversation_id": conversation_id, "after_seq": 0, "ref": "w"}
-            )
-        )
-        await _expect(agent, lambda f: f["type"] == "messages")
-        return Pair(index, customer, agent)
+        await agent.request({"type": "watch", "conversation_id": conversation_id, "after_seq": 0})
+        return Pair(index, customer, agent)  # type: ignore[arg-type]
+
+    async def _agent_socket(self, base: str, n: int) -> AgentSocket:
+        sockets = self.__dict__.setdefault("_sockets", {})
+        lock = self.__dict__.setdefault("_socket_lock", asyncio.Lock())
+        async with lock:
+            if n not in sockets:
+                ws = await ws_connect(
+                    f"{base}/ws/chat/agent/",
+                    origin=Origin(base.replace("ws://", "http://")),
+                    additional_headers={"Cookie": self.cookies[n]},
+                )
+                await _expect(ws, lambda f: f["type"] == "welcome")
+                sockets[n] = AgentSocket(ws)
+            return sockets[n]
 
     def customer_frame(self, msg_id: str, sent_at: float) -> str:
         return json.dumps(
@@ -391,6 +392,63 @@ class KefuChatTarget(ChatTarget):
             return None
         message = data.get("message") or {}
         return message.get("client_id") if message.get("sender") == "customer" else None
+
+
+class AgentSocket:
+    """One agent's socket shared by that agent's conversations: a reader task answers
+    requests by `ref` and queues every frame for the harness, which iterates it like a
+    websocket (`async for`, `close()`)."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.frames: asyncio.Queue[Any] = asyncio.Queue()
+        self.waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.refs = 0
+        self.reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        try:
+            async for raw in self.ws:
+                frame = json.loads(raw)
+                key = (
+                    f"messages-{frame.get('conversation_id')}"
+                    if frame.get("type") == "messages"
+                    else str(frame.get("ref"))
+                )
+                future = self.waiting.pop(key, None)
+                if future is not None and not future.done():
+                    future.set_result(frame)
+                else:
+                    self.frames.put_nowait(raw)
+        finally:
+            self.frames.put_nowait(None)
+
+    async def request(self, frame: dict[str, Any], done_or: str = "") -> dict[str, Any]:
+        self.refs += 1
+        ref = f"r{self.refs}"
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        # The `messages` answer to `watch` does not echo `ref` (docs/realtime.md says every
+        # answer does): it is matched by its conversation id instead.
+        key = f"messages-{frame['conversation_id']}" if frame["type"] == "watch" else ref
+        self.waiting[key] = future
+        await self.ws.send(json.dumps({**frame, "ref": ref}))
+        answer = await asyncio.wait_for(future, 60)
+        if answer.get("type") == "error" and answer.get("code") != done_or:
+            raise RuntimeError(f"server error frame: {answer}")
+        return answer
+
+    def __aiter__(self) -> AgentSocket:
+        return self
+
+    async def __anext__(self) -> Any:
+        raw = await self.frames.get()
+        if raw is None:
+            self.frames.put_nowait(None)  # every reader of this socket stops
+            raise StopAsyncIteration
+        return raw
+
+    async def close(self) -> None:
+        await self.ws.close()
 
 
 async def _expect(ws: ClientConnection, match: Any, timeout: float = 60) -> dict[str, Any]:
@@ -479,7 +537,9 @@ async def _load(target: ChatTarget, spec: LoadSpec, barrier: Any) -> dict[str, A
             async for _ in pair.customer:
                 pass
 
-    readers = [asyncio.create_task(read_agent(p)) for p in pairs]
+    # Pairs may share an agent connection (Kefu: one socket per agent): one reader each.
+    agent_sockets = {id(p.agent): p for p in pairs}
+    readers = [asyncio.create_task(read_agent(p)) for p in agent_sockets.values()]
     readers += [asyncio.create_task(drain_customer(p)) for p in pairs]
 
     # Warm-up, not counted: one message on up to 50 conversations, so that lazily made
