@@ -647,7 +647,7 @@ def run_load(
         proc.start()
         procs.append(proc)
     # Bounded: connecting + sending + draining + slack, then the workers are killed.
-    limit = 180 + duration + args.drain
+    limit = args.setup_budget + duration + args.drain
     results: list[dict[str, Any]] = []
     deadline = time.monotonic() + limit
     while len(results) < procs_n and time.monotonic() < deadline:
@@ -909,6 +909,12 @@ def main() -> None:
         "--ports",
         default="",
         help="port range for the servers, e.g. 8700-8799 (default: common.PORT_RANGE)",
+    )
+    p.add_argument(
+        "--setup-budget",
+        type=float,
+        default=180,
+        help="seconds allowed for opening the pairs (Kefu at 1,000 pairs needs more)",
     )
     p.add_argument("--kefu-workers", type=int, default=1, help="uvicorn --workers for kefu")
     p.add_argument("--kefu-agents", type=int, default=20, help="agents seeded for kefu")
