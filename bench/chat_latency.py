@@ -30,6 +30,7 @@ import gc
 import json
 import multiprocessing as mp
 import os
+import subprocess
 import sys
 import time
 from abc import ABC, abstractmethod
@@ -48,11 +49,13 @@ from common import (
     free_port,
     machine_line,
     percentile,
+    pg_url,
     raise_nofile,
     server_process,
     table,
 )
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Origin
 
 BENCH = Path(__file__).resolve().parent
 
@@ -89,8 +92,13 @@ class ChatTarget(ABC):
     def serve(self, port: int) -> Any:
         """A context manager running the server on 127.0.0.1:port (yields the Popen)."""
 
+    base = ""  # ws://127.0.0.1:<port>, set by run_target before the first run
+
     def before_run(self, pairs: int) -> None:  # noqa: B027 - optional hook
         """In the parent, with the server up, before the load processes start."""
+
+    def after_run(self, result: dict[str, Any]) -> None:  # noqa: B027 - optional hook
+        """In the parent, after a run: add the server's own counts (e.g. stored rows)."""
 
     @abstractmethod
     async def open_pair(self, base: str, index: int) -> Pair:
@@ -186,39 +194,81 @@ class EchoTarget(ChatTarget):
 
 
 class KefuChatTarget(ChatTarget):
-    """The real customer/agent consumers in config.asgi:application (see bench/README.md).
+    """The real visitor/agent consumers in config.asgi:application, driven as
+    docs/realtime.md describes (see bench/README.md, "Kefu chat target").
 
-    Written: its own database (kefu_bench_chat), migrated, with the demo data, and the
-    server as the Procfile starts it, with the same uvicorn flags as the echo floor.
-    TODO when the chat consumers and docs/realtime.md are merged: seeding N agents and
-    conversations in prepare(), open_pair(), customer_frame() and agent_message_id(),
-    which raise NotImplementedError until then.
+    prepare(): its own database (kefu_bench_chat), migrated, demo data, then
+    bench/kefu_chat_seed.py: a platform channel `bench-chat` routed to skill group "Bench
+    desk", and `agents` agents (online, capacity `capacity`, a known password).
+    before_run(): closes every open conversation (so seats are free again), flushes the
+    Redis db, signs every agent in once through the login form (the session cookies are
+    inherited by the forked load processes) and notes the highest message id.
+    open_pair(i): the customer gets a visitor token over HTTP, opens /ws/chat/visitor/,
+    says hello and sends a first message (so the conversation exists and is routed) and
+    waits for its ack; the agent socket of agent i % agents opens with the session cookie,
+    `accept`s the conversation (or finds routing already gave it to a seat: `already_taken`)
+    and `watch`es it; the pair is returned once the `messages` answer to watch arrived.
+    after_run(): counts the customer messages stored in Postgres since before_run.
     """
 
     name = "kefu"
-    # Set to True once open_pair/customer_frame/agent_message_id are written.
-    ready = False
-    description = (
-        "Kefu config.asgi:application, production settings, Postgres + Redis (db 6), "
-        "uvicorn 1 process, uvloop, websockets, per-message-deflate off"
-    )
+    ready = True
+    password = "bench-pass-1"
 
-    def __init__(self, dbname: str, redis_url: str, ws_ping: float) -> None:
+    def __init__(
+        self,
+        dbname: str,
+        redis_url: str,
+        ws_ping: float,
+        *,
+        workers: int = 1,
+        agents: int = 20,
+        capacity: int = 50,
+        db_threads: int = 16,
+    ) -> None:
         self.stack = KefuStack(dbname, redis_url, log_name="chat-kefu-server.log")
+        self.stack.env.update(
+            {
+                # Routing runs in the server's own thread on commit (no Celery worker in
+                # the benchmark); pub/sub channel names ignore the Redis db number, so the
+                # bench gets its own prefix.
+                "KEFU_TASKS_EAGER": "true",
+                "KEFU_CHANNEL_PREFIX": "kefu-bench-chat",
+                "KEFU_CHAT_DB_THREADS": str(db_threads),
+            }
+        )
+        self.dbname = dbname
+        self.redis_url = redis_url
         self.ws_ping = ws_ping
-
-    def _todo(self, what: str) -> NotImplementedError:
-        return NotImplementedError(
-            f"KefuChatTarget.{what}: written from docs/realtime.md once the chat consumers "
-            "are merged; bench/README.md lists what it must do"
+        self.workers = workers
+        self.agents = agents
+        self.capacity = capacity
+        self.cookies: list[str] = []
+        self.mark = 0
+        self.description = (
+            "Kefu config.asgi:application, production settings, Postgres + Redis pub/sub "
+            f"layer, uvicorn {workers} process(es), uvloop, websockets, per-message-deflate "
+            f"off, {db_threads} chat DB threads/process, {agents} agents x capacity "
+            f"{capacity}, routing eager (in-process)"
         )
 
     def prepare(self) -> None:
         self.stack.prepare()
-        # TODO with the chat consumers: N agents (known passwords, online, in the demo
-        # channel's default skill group, capacity enough for N conversations).
+        subprocess.run(
+            [
+                str(self.stack.python),
+                str(BENCH / "kefu_chat_seed.py"),
+                str(self.agents),
+                str(self.capacity),
+                self.password,
+            ],
+            env=self.stack.env,
+            cwd=ROOT,
+            check=True,
+        )
 
     def serve(self, port: int) -> Any:
+        extra = ["--workers", str(self.workers)] if self.workers > 1 else []
         return self.stack.serve(
             port,
             "--loop",
@@ -231,16 +281,186 @@ class KefuChatTarget(ChatTarget):
             "4096",
             "--ws-ping-interval",
             str(self.ws_ping),
+            *extra,
         )
 
+    def _sql(self, sql: str) -> Any:
+        import psycopg
+
+        with psycopg.connect(pg_url(self.dbname), autocommit=True) as conn:
+            cursor = conn.execute(sql)
+            return cursor.fetchone() if cursor.description else None
+
+    def before_run(self, pairs: int) -> None:
+        self._sql(
+            "UPDATE workbench_conversation SET status = 'closed', closed_at = now() "
+            "WHERE status <> 'closed'"
+        )
+        redis.Redis.from_url(self.redis_url).flushdb()
+        self.mark = int(self._sql("SELECT coalesce(max(id), 0) FROM workbench_message")[0])
+        if not self.cookies:
+            self.cookies = [self._login(f"bench-agent-{n:02d}") for n in range(1, self.agents + 1)]
+
+    def _login(self, username: str) -> str:
+        import re
+
+        import requests
+
+        web = requests.Session()
+        page = web.get(f"{self.http}/accounts/login/", timeout=60)
+        found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+        if found is None:
+            raise RuntimeError(f"no CSRF token on the login page ({page.status_code})")
+        web.post(
+            f"{self.http}/accounts/login/",
+            data={
+                "username": username,
+                "password": self.password,
+                "csrfmiddlewaretoken": found.group(1),
+            },
+            headers={"Referer": f"{self.http}/accounts/login/"},
+            timeout=60,
+        )
+        if "sessionid" not in web.cookies:
+            raise RuntimeError(f"login of {username} failed")
+        return f"sessionid={web.cookies['sessionid']}"
+
+    def after_run(self, result: dict[str, Any]) -> None:
+        """Every message persisted: customer messages stored since before_run (warm-up and
+        opening messages, client ids `w-…`, excluded), and client ids stored twice."""
+        stored, distinct = self._sql(
+            "SELECT count(*), count(DISTINCT (conversation_id, client_id)) FROM "
+            f"workbench_message WHERE id > {self.mark} AND sender = 'customer' "
+            "AND client_id NOT LIKE 'w-%'"
+        )
+        result["db_stored"] = int(stored)
+        result["db_duplicates"] = int(stored) - int(distinct)
+        result["db_missing"] = max(0, int(result.get("sent", 0)) - int(distinct))
+
+    @property
+    def http(self) -> str:
+        return self.base.replace("ws://", "http://")
+
     async def open_pair(self, base: str, index: int) -> Pair:
-        raise self._todo("open_pair")
+        import requests
+
+        http = base.replace("ws://", "http://")
+        answer = await asyncio.to_thread(
+            requests.post, f"{http}/chat/api/session/", json={"channel": "bench-chat"}, timeout=60
+        )
+        answer.raise_for_status()
+        token = answer.json()["visitor_token"]
+        origin = Origin(http)
+        customer = await ws_connect(f"{base}/ws/chat/visitor/", origin=origin)
+        await customer.send(json.dumps({"type": "hello", "visitor_token": token, "after_seq": 0}))
+        await _expect(customer, lambda f: f["type"] == "welcome")
+        opening = f"w-open-{index}"
+        await customer.send(json.dumps({"type": "send", "client_id": opening, "text": "hi"}))
+        ack = await _expect(customer, lambda f: f["type"] == "ack" and f["client_id"] == opening)
+        conversation_id = ack["conversation_id"]
+        # One socket per agent (per load process), as an agent's workbench has: it watches
+        # all of that agent's conversations of this run.
+        agent = await self._agent_socket(base, index % len(self.cookies))
+        await agent.request(
+            {"type": "accept", "conversation_id": conversation_id}, done_or="already_taken"
+        )
+        await agent.request({"type": "watch", "conversation_id": conversation_id, "after_seq": 0})
+        return Pair(index, customer, agent)  # type: ignore[arg-type]
+
+    async def _agent_socket(self, base: str, n: int) -> AgentSocket:
+        sockets = self.__dict__.setdefault("_sockets", {})
+        lock = self.__dict__.setdefault("_socket_lock", asyncio.Lock())
+        async with lock:
+            if n not in sockets:
+                ws = await ws_connect(
+                    f"{base}/ws/chat/agent/",
+                    origin=Origin(base.replace("ws://", "http://")),
+                    additional_headers={"Cookie": self.cookies[n]},
+                )
+                await _expect(ws, lambda f: f["type"] == "welcome")
+                sockets[n] = AgentSocket(ws)
+            return sockets[n]
 
     def customer_frame(self, msg_id: str, sent_at: float) -> str:
-        raise self._todo("customer_frame")
+        return json.dumps(
+            {"type": "send", "client_id": msg_id, "text": f"bench message {msg_id} at {sent_at}"}
+        )
 
     def agent_message_id(self, frame: str | bytes) -> str | None:
-        raise self._todo("agent_message_id")
+        data = json.loads(frame)
+        if data.get("type") != "message":
+            return None
+        message = data.get("message") or {}
+        return message.get("client_id") if message.get("sender") == "customer" else None
+
+
+class AgentSocket:
+    """One agent's socket shared by that agent's conversations: a reader task answers
+    requests by `ref` and queues every frame for the harness, which iterates it like a
+    websocket (`async for`, `close()`)."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.frames: asyncio.Queue[Any] = asyncio.Queue()
+        self.waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.refs = 0
+        self.reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        try:
+            async for raw in self.ws:
+                frame = json.loads(raw)
+                key = (
+                    f"messages-{frame.get('conversation_id')}"
+                    if frame.get("type") == "messages"
+                    else str(frame.get("ref"))
+                )
+                future = self.waiting.pop(key, None)
+                if future is not None and not future.done():
+                    future.set_result(frame)
+                else:
+                    self.frames.put_nowait(raw)
+        finally:
+            self.frames.put_nowait(None)
+
+    async def request(self, frame: dict[str, Any], done_or: str = "") -> dict[str, Any]:
+        self.refs += 1
+        ref = f"r{self.refs}"
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        # The `messages` answer to `watch` does not echo `ref` (docs/realtime.md says every
+        # answer does): it is matched by its conversation id instead.
+        key = f"messages-{frame['conversation_id']}" if frame["type"] == "watch" else ref
+        self.waiting[key] = future
+        await self.ws.send(json.dumps({**frame, "ref": ref}))
+        answer = await asyncio.wait_for(future, 60)
+        if answer.get("type") == "error" and answer.get("code") != done_or:
+            raise RuntimeError(f"server error frame: {answer}")
+        return answer
+
+    def __aiter__(self) -> AgentSocket:
+        return self
+
+    async def __anext__(self) -> Any:
+        raw = await self.frames.get()
+        if raw is None:
+            self.frames.put_nowait(None)  # every reader of this socket stops
+            raise StopAsyncIteration
+        return raw
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+
+async def _expect(ws: ClientConnection, match: Any, timeout: float = 60) -> dict[str, Any]:
+    """Read frames until one matches (others, e.g. list doorbells, are skipped); an error
+    frame that does not match raises."""
+    async with asyncio.timeout(timeout):
+        while True:
+            frame = json.loads(await ws.recv())
+            if match(frame):
+                return frame
+            if frame.get("type") == "error":
+                raise RuntimeError(f"server error frame: {frame}")
 
 
 # --- Load generator (runs in its own process) --------------------------------------------
@@ -317,7 +537,9 @@ async def _load(target: ChatTarget, spec: LoadSpec, barrier: Any) -> dict[str, A
             async for _ in pair.customer:
                 pass
 
-    readers = [asyncio.create_task(read_agent(p)) for p in pairs]
+    # Pairs may share an agent connection (Kefu: one socket per agent): one reader each.
+    agent_sockets = {id(p.agent): p for p in pairs}
+    readers = [asyncio.create_task(read_agent(p)) for p in agent_sockets.values()]
     readers += [asyncio.create_task(drain_customer(p)) for p in pairs]
 
     # Warm-up, not counted: one message on up to 50 conversations, so that lazily made
@@ -425,7 +647,7 @@ def run_load(
         proc.start()
         procs.append(proc)
     # Bounded: connecting + sending + draining + slack, then the workers are killed.
-    limit = 180 + duration + args.drain
+    limit = args.setup_budget + duration + args.drain
     results: list[dict[str, Any]] = []
     deadline = time.monotonic() + limit
     while len(results) < procs_n and time.monotonic() < deadline:
@@ -515,6 +737,8 @@ def sustained(r: dict[str, Any], limit_ms: float) -> bool:
         and r["connect_errors"] == 0
         and r["lost"] == 0
         and r["duplicates"] == 0
+        and r.get("db_missing", 0) == 0
+        and r.get("db_duplicates", 0) == 0
         and r["p99_ms"] <= limit_ms
         and r["achieved_rate"] >= 0.95 * r["offered_rate"]
     )
@@ -522,10 +746,11 @@ def sustained(r: dict[str, Any], limit_ms: float) -> bool:
 
 def run_target(target: ChatTarget, args: argparse.Namespace) -> dict[str, Any]:
     target.prepare()
-    port = free_port()
+    port = free_port(*args.port_range) if args.port_range else free_port()
     base = f"ws://127.0.0.1:{port}"
     log(f"{target.name}: {target.description}; listening on 127.0.0.1:{port}")
     out: dict[str, Any] = {"target": target.name, "description": target.description}
+    target.base = base
     with target.serve(port) as proc:
         rss = RssSampler(proc.pid).start()
         settle(target, args)
@@ -534,6 +759,8 @@ def run_target(target: ChatTarget, args: argparse.Namespace) -> dict[str, Any]:
         main_run = run_load(
             target, base, pairs=args.pairs, rate=args.rate, duration=args.duration, args=args
         )
+        if "error" not in main_run:
+            target.after_run(main_run)
         main_run["server_peak_rss_mb"] = round(rss.peak_process_mb, 1)
         if main_run.get("received"):
             cpu = cpu_seconds(proc.pid) - cpu0
@@ -560,6 +787,8 @@ def run_target(target: ChatTarget, args: argparse.Namespace) -> dict[str, Any]:
                         duration=args.step_duration,
                         args=args,
                     )
+                    if "error" not in r:
+                        target.after_run(r)
                     r["sustained"] = sustained(r, args.p99_limit)
                     r["attempt"] = attempt + 1
                     steps.append(r)
@@ -585,6 +814,8 @@ def run_target(target: ChatTarget, args: argparse.Namespace) -> dict[str, Any]:
                         duration=args.step_duration,
                         args=args,
                     )
+                    if "error" not in r:
+                        target.after_run(r)
                     r["sustained"] = sustained(r, args.p99_limit)
                     steps.append(r)
                     log(f"  step {mid:g} msg/s: {brief(r)} -> {'ok' if r['sustained'] else 'no'}")
@@ -605,6 +836,11 @@ def brief(r: dict[str, Any]) -> str:
         f"achieved {r['achieved_rate']:.0f}/s of {r['offered_rate']:g}, sent {r['sent']}, "
         f"lost {r['lost']}, dup {r['duplicates']}, conn err {r['connect_errors']}, "
         f"gen lag p99 {r['gen_lag_p99_ms']:.1f} ms, load {r['load_avg_1m_after']:.2f}"
+        + (
+            f", db stored {r['db_stored']} (missing {r['db_missing']}, dup {r['db_duplicates']})"
+            if "db_stored" in r
+            else ""
+        )
     )
 
 
@@ -669,12 +905,30 @@ def main() -> None:
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/7")
     p.add_argument("--kefu-db", default="kefu_bench_chat")
     p.add_argument("--kefu-redis-url", default="redis://127.0.0.1:6379/6")
+    p.add_argument(
+        "--ports",
+        default="",
+        help="port range for the servers, e.g. 8700-8799 (default: common.PORT_RANGE)",
+    )
+    p.add_argument(
+        "--setup-budget",
+        type=float,
+        default=180,
+        help="seconds allowed for opening the pairs (Kefu at 1,000 pairs needs more)",
+    )
+    p.add_argument("--kefu-workers", type=int, default=1, help="uvicorn --workers for kefu")
+    p.add_argument("--kefu-agents", type=int, default=20, help="agents seeded for kefu")
+    p.add_argument("--kefu-capacity", type=int, default=50, help="conversations per agent")
+    p.add_argument("--kefu-db-threads", type=int, default=16, help="KEFU_CHAT_DB_THREADS")
     p.add_argument("--redis-max-connections", type=int, default=1000)
     p.add_argument(
         "--ws-ping", type=float, default=20, help="uvicorn --ws-ping-interval (its default: 20)"
     )
     p.add_argument("--capacity", type=int, default=100, help="RedisChannelLayer capacity")
     args = p.parse_args()
+    args.port_range = (
+        tuple(int(x) + k for k, x in enumerate(args.ports.split("-"))) if args.ports else None
+    )
 
     nofile = raise_nofile(65536)  # inherited by the server and the load processes
     if nofile < 2 * args.pairs + 100:
@@ -700,7 +954,17 @@ def main() -> None:
                     "the Kefu chat target is not plugged in yet: bench/README.md "
                     '("Kefu chat target: the adapter contract") says what to write'
                 )
-            targets.append(KefuChatTarget(args.kefu_db, args.kefu_redis_url, args.ws_ping))
+            targets.append(
+                KefuChatTarget(
+                    args.kefu_db,
+                    args.kefu_redis_url,
+                    args.ws_ping,
+                    workers=args.kefu_workers,
+                    agents=args.kefu_agents,
+                    capacity=args.kefu_capacity,
+                    db_threads=args.kefu_db_threads,
+                )
+            )
         else:
             p.error(f"unknown target {name!r}")
     for target in targets:
