@@ -123,6 +123,13 @@ class FrameConsumer(AsyncWebsocketConsumer):
             self.groups.remove(group)
 
 
+def _with_ref(out: dict[str, Any], frame: dict[str, Any]) -> dict[str, Any]:
+    """Echo the request's `ref`, as docs/realtime.md promises for every direct answer."""
+    if isinstance(frame.get("ref"), str | int):
+        out["ref"] = frame["ref"]
+    return out
+
+
 def _messages_frame(conversation: Conversation, after_seq: int) -> dict[str, Any]:
     batch = selectors.messages_after(conversation=conversation, after_seq=after_seq)
     return {
@@ -293,7 +300,8 @@ class VisitorConsumer(FrameConsumer):
 
     async def on_sync(self, frame: dict[str, Any]) -> None:
         after_seq = _int(frame, "after_seq") or 0
-        await self.send_frame(await db(_messages_frame)(self._current(), after_seq))
+        out = await db(_messages_frame)(self._current(), after_seq)
+        await self.send_frame(_with_ref(out, frame))
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
         await db(services.conversation_typing)(
@@ -406,9 +414,7 @@ class AgentConsumer(FrameConsumer):
 
     async def done(self, frame: dict[str, Any], action: str, conversation_id: int) -> None:
         out: dict[str, Any] = {"type": "done", "action": action, "conversation_id": conversation_id}
-        if isinstance(frame.get("ref"), str | int):
-            out["ref"] = frame["ref"]
-        await self.send_frame(out)
+        await self.send_frame(_with_ref(out, frame))
 
     async def on_watch(self, frame: dict[str, Any]) -> None:
         after_seq = _int(frame, "after_seq", required=False) or 0
@@ -417,7 +423,8 @@ class AgentConsumer(FrameConsumer):
         if conversation.pk not in self.watching:
             await self.join(group)
             self.watching.add(conversation.pk)
-        await self.send_frame(await db(_messages_frame)(conversation, after_seq))
+        out = await db(_messages_frame)(conversation, after_seq)
+        await self.send_frame(_with_ref(out, frame))
 
     async def on_unwatch(self, frame: dict[str, Any]) -> None:
         conversation = await self._conversation(frame)

@@ -478,11 +478,12 @@ def test_agent_catches_up_after_seq_on_watch(setup):
     async def go():
         agent = await ws.agent(hdrs)
         await agent.send_json_to(
-            {"type": "watch", "conversation_id": conversation.pk, "after_seq": 3}
+            {"type": "watch", "conversation_id": conversation.pk, "after_seq": 3, "ref": "w-1"}
         )
         batch = await ws.until(agent, "messages")
         assert [m["seq"] for m in batch["messages"]] == [4, 5]
         assert batch["more"] is False
+        assert batch["ref"] == "w-1"  # the answer can be matched to its request
         await agent.disconnect()
 
     run(go)
