@@ -4,9 +4,10 @@ Every queryset a signed-in user sees is narrowed here, by role and shop; every o
 lookup on a user's behalf goes through `get_for`, which answers 404 outside the user's
 scope (never 403, so a merchant cannot even learn that another shop's object exists).
 
-A model takes part by defining ``shop_scope_q(shop_ids) -> Q``: the condition that puts
-a row inside a set of shops. Models without it are platform-only: a shop-scoped user
-sees none of their rows.
+A model takes part by naming the path to its shop (``shop_scope_path = "order__shop"``)
+or, where the rule is not a plain path, by defining ``shop_scope_q(shop_ids) -> Q``: the
+condition that puts a row inside a set of shops. Models with neither are platform-only: a
+shop-scoped user sees none of their rows.
 
 Views, API viewsets, websocket consumers and selectors all call these functions; tests in
 ``tests/permissions.py`` check them through every URL.
@@ -100,11 +101,19 @@ def restrict(queryset: QuerySet[M], *, user: Any) -> QuerySet[M]:
         return queryset
     if scope.is_empty:
         return queryset.none()
-    scope_q = getattr(queryset.model, "shop_scope_q", None)
-    if scope_q is None:
-        return queryset.none()
-    condition: Q = scope_q(scope.shop_ids)
-    return queryset.filter(condition)
+    return queryset.filter(shop_condition(queryset.model, scope.shop_ids))
+
+
+def shop_condition(model: type[Model], shop_ids: frozenset[int]) -> Q:
+    """The condition that puts a row of `model` inside `shop_ids` (no rows if it has none)."""
+    scope_q = getattr(model, "shop_scope_q", None)
+    if scope_q is not None:
+        condition: Q = scope_q(shop_ids)
+        return condition
+    path = getattr(model, "shop_scope_path", None)
+    if path is not None:
+        return Q(**{f"{path}_id__in": shop_ids})
+    return Q(pk__in=[])
 
 
 def get_for(queryset: QuerySet[M], *, user: Any, **lookup: Any) -> M:

@@ -151,10 +151,7 @@ class SkillGroup(models.Model):
     def __str__(self) -> str:
         return f"{self.name} · {self.shop}" if self.shop_id else self.name
 
-    @classmethod
-    def shop_scope_q(cls, shop_ids: frozenset[int]) -> models.Q:
-        # Merchant agents see their shops' groups; platform groups stay platform-only.
-        return models.Q(shop_id__in=shop_ids)
+    shop_scope_path = "shop"
 
 
 class GroupMembership(models.Model):

@@ -88,9 +88,7 @@ class Order(models.Model):
     def __str__(self) -> str:
         return self.order_no
 
-    @classmethod
-    def shop_scope_q(cls, shop_ids: frozenset[int]) -> Q:
-        return Q(shop_id__in=shop_ids)
+    shop_scope_path = "shop"
 
 
 class Shipment(models.Model):
@@ -112,9 +110,7 @@ class Shipment(models.Model):
     def __str__(self) -> str:
         return f"{self.carrier} {self.tracking_no}"
 
-    @classmethod
-    def shop_scope_q(cls, shop_ids: frozenset[int]) -> Q:
-        return Q(order__shop_id__in=shop_ids)
+    shop_scope_path = "order__shop"
 
 
 class AfterSale(models.Model):
@@ -148,6 +144,4 @@ class AfterSale(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.order}"
 
-    @classmethod
-    def shop_scope_q(cls, shop_ids: frozenset[int]) -> Q:
-        return Q(order__shop_id__in=shop_ids)
+    shop_scope_path = "order__shop"

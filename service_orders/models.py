@@ -114,9 +114,7 @@ class ServiceOrder(models.Model):
     def number(self) -> str:
         return f"SO{self.pk:08d}"
 
-    @classmethod
-    def shop_scope_q(cls, shop_ids: frozenset[int]) -> models.Q:
-        return models.Q(shop_id__in=shop_ids)
+    shop_scope_path = "shop"
 
 
 class TransferStep(models.Model):
@@ -171,6 +169,4 @@ class TransferStep(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.at:%H:%M:%S}"
 
-    @classmethod
-    def shop_scope_q(cls, shop_ids: frozenset[int]) -> models.Q:
-        return models.Q(service_order__shop_id__in=shop_ids)
+    shop_scope_path = "service_order__shop"

@@ -125,9 +125,7 @@ class WebhookEndpoint(models.Model):
     def subscribes_to(self, event_type: str) -> bool:
         return event_type in (self.event_types or [])
 
-    @classmethod
-    def shop_scope_q(cls, shop_ids: frozenset[int]) -> models.Q:
-        return models.Q(shop_id__in=shop_ids)
+    shop_scope_path = "shop"
 
 
 class WebhookDelivery(models.Model):
@@ -182,9 +180,7 @@ class WebhookDelivery(models.Model):
     def __str__(self) -> str:
         return f"{self.event_type} → {self.endpoint} #{self.pk}"
 
-    @classmethod
-    def shop_scope_q(cls, shop_ids: frozenset[int]) -> models.Q:
-        return models.Q(endpoint__shop_id__in=shop_ids)
+    shop_scope_path = "endpoint__shop"
 
 
 # --- Canned replies (常用语) ---------------------------------------------------------------
@@ -288,9 +284,7 @@ class CannedReply(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    @classmethod
-    def shop_scope_q(cls, shop_ids: frozenset[int]) -> models.Q:
-        return models.Q(shop_id__in=shop_ids)
+    shop_scope_path = "shop"
 
 
 # --- Knowledge base (知识库) ----------------------------------------------------------------
@@ -327,9 +321,7 @@ class KnowledgeCategory(models.Model):
     def __str__(self) -> str:
         return f"{self.name} · {self.shop}" if self.shop_id else self.name
 
-    @classmethod
-    def shop_scope_q(cls, shop_ids: frozenset[int]) -> models.Q:
-        return models.Q(shop_id__in=shop_ids)
+    shop_scope_path = "shop"
 
 
 class KnowledgeArticle(models.Model):
@@ -366,9 +358,7 @@ class KnowledgeArticle(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    @classmethod
-    def shop_scope_q(cls, shop_ids: frozenset[int]) -> models.Q:
-        return models.Q(shop_id__in=shop_ids)
+    shop_scope_path = "shop"
 
 
 class KnowledgeQA(models.Model):
@@ -411,9 +401,7 @@ class KnowledgeQA(models.Model):
     def __str__(self) -> str:
         return self.question
 
-    @classmethod
-    def shop_scope_q(cls, shop_ids: frozenset[int]) -> models.Q:
-        return models.Q(shop_id__in=shop_ids)
+    shop_scope_path = "shop"
 
 
 # --- Business hours and holiday calendars, and per-group settings that use them.
@@ -625,9 +613,7 @@ class ChannelAccount(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @classmethod
-    def shop_scope_q(cls, shop_ids: frozenset[int]) -> models.Q:
-        return models.Q(shop_id__in=shop_ids)
+    shop_scope_path = "shop"
 
 
 class IssueType(models.Model):

@@ -284,10 +284,7 @@ class Ticket(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.title}"
 
-    @classmethod
-    def shop_scope_q(cls, shop_ids: frozenset[int]) -> Q:
-        # Platform tickets (no shop) stay invisible to merchants.
-        return Q(shop_id__in=shop_ids)
+    shop_scope_path = "shop"
 
     @property
     def is_open(self) -> bool:

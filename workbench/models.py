@@ -41,9 +41,7 @@ class Visitor(models.Model):
             return str(self.customer)
         return str(_("Visitor #%(id)s") % {"id": self.pk})
 
-    @classmethod
-    def shop_scope_q(cls, shop_ids: frozenset[int]) -> models.Q:
-        return models.Q(channel__shop_id__in=shop_ids)
+    shop_scope_path = "channel__shop"
 
 
 class Conversation(models.Model):
@@ -131,9 +129,7 @@ class Conversation(models.Model):
     def __str__(self) -> str:
         return str(_("Conversation #%(id)s") % {"id": self.pk})
 
-    @classmethod
-    def shop_scope_q(cls, shop_ids: frozenset[int]) -> models.Q:
-        return models.Q(shop_id__in=shop_ids)
+    shop_scope_path = "shop"
 
     def group_name(self) -> str:
         """The channel-layer group that hears this conversation's events."""
@@ -192,6 +188,4 @@ class Message(models.Model):
     def __str__(self) -> str:
         return f"#{self.conversation_id}.{self.seq}"
 
-    @classmethod
-    def shop_scope_q(cls, shop_ids: frozenset[int]) -> models.Q:
-        return models.Q(conversation__shop_id__in=shop_ids)
+    shop_scope_path = "conversation__shop"
