@@ -14,9 +14,9 @@ from agents.tests.factories import ShopFactory, UserFactory
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://… (make test does in CI)")
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://… (.ci/run sets it)")
     if item.get_closest_marker("redis") and not settings.REDIS_URL:
-        pytest.skip("needs Redis: set REDIS_URL=redis://… (make test does in CI)")
+        pytest.skip("needs Redis: set REDIS_URL=redis://… (.ci/run sets it)")
 
 
 @pytest.fixture
