@@ -34,6 +34,7 @@ import subprocess
 import sys
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -478,7 +479,9 @@ class LoadSpec:
     worker: int
 
 
-async def _load(target: ChatTarget, spec: LoadSpec, barrier: Any) -> dict[str, Any]:
+async def _load(
+    target: ChatTarget, spec: LoadSpec, barrier: Any, done_barrier: Any
+) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     sem = asyncio.Semaphore(spec.connect_concurrency)
     connect_errors: list[str] = []
@@ -577,6 +580,8 @@ async def _load(target: ChatTarget, spec: LoadSpec, barrier: Any) -> dict[str, A
     if sent:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(all_received.wait(), spec.drain)
+    # Every load process has its answers: the server's CPU is read before the sockets close.
+    await loop.run_in_executor(None, done_barrier.wait)
     for p in pairs:
         with contextlib.suppress(Exception):
             await p.customer.close()
@@ -606,7 +611,9 @@ async def _load(target: ChatTarget, spec: LoadSpec, barrier: Any) -> dict[str, A
     }
 
 
-def _load_process(target: ChatTarget, spec: LoadSpec, barrier: Any, out: Any) -> None:
+def _load_process(
+    target: ChatTarget, spec: LoadSpec, barrier: Any, done_barrier: Any, out: Any
+) -> None:
     raise_nofile(65536)
     try:
         import uvloop
@@ -615,19 +622,39 @@ def _load_process(target: ChatTarget, spec: LoadSpec, barrier: Any, out: Any) ->
     except ImportError:
         pass
     try:
-        result = asyncio.run(_load(target, spec, barrier))
+        result = asyncio.run(_load(target, spec, barrier, done_barrier))
     except Exception as exc:
         barrier.abort()
+        done_barrier.abort()
         result = {"error": f"{type(exc).__name__}: {exc}"}
     out.put((spec.worker, result))
 
 
 def run_load(
-    target: ChatTarget, base: str, *, pairs: int, rate: float, duration: float, args: Any
+    target: ChatTarget,
+    base: str,
+    *,
+    pairs: int,
+    rate: float,
+    duration: float,
+    args: Any,
+    server_pid: int | None = None,
 ) -> dict[str, Any]:
     ctx = mp.get_context("fork")
     procs_n = max(1, min(args.procs, pairs))
-    barrier = ctx.Barrier(procs_n)
+    # The server's CPU time when sending starts and when the last answer is in: setup
+    # (opening the pairs) and teardown stay out of the per-message figure.
+    cpu_marks = ctx.Array("d", [float("nan"), float("nan")])
+
+    def mark(i: int) -> Callable[[], None]:
+        def action() -> None:
+            if server_pid is not None:
+                cpu_marks[i] = cpu_seconds(server_pid)
+
+        return action
+
+    barrier = ctx.Barrier(procs_n, action=mark(0))
+    done_barrier = ctx.Barrier(procs_n, action=mark(1))
     out = ctx.Queue()
     procs = []
     per = pairs // procs_n
@@ -643,7 +670,9 @@ def run_load(
             connect_concurrency=args.connect_concurrency,
             worker=w,
         )
-        proc = ctx.Process(target=_load_process, args=(target, spec, barrier, out), daemon=True)
+        proc = ctx.Process(
+            target=_load_process, args=(target, spec, barrier, done_barrier, out), daemon=True
+        )
         proc.start()
         procs.append(proc)
     # Bounded: connecting + sending + draining + slack, then the workers are killed.
@@ -683,9 +712,14 @@ def run_load(
         }
         for sec, v in sorted(buckets.items())
     ]
+    send_cpu = cpu_marks[1] - cpu_marks[0]
     return {
         "pairs": pairs,
         "offered_rate": rate,
+        "server_cpu_s": round(send_cpu, 2) if send_cpu == send_cpu else None,
+        "server_cpu_ms_per_msg": (
+            round(send_cpu * 1000 / received, 3) if received and send_cpu == send_cpu else None
+        ),
         "duration_s": duration,
         "pairs_opened": sum(r["pairs_opened"] for r in results),
         "connect_errors": sum(r["connect_errors"] for r in results),
@@ -755,17 +789,18 @@ def run_target(target: ChatTarget, args: argparse.Namespace) -> dict[str, Any]:
         rss = RssSampler(proc.pid).start()
         settle(target, args)
         log(f"{target.name}: {args.pairs} pairs, {args.rate:g} msg/s for {args.duration:g} s")
-        cpu0 = cpu_seconds(proc.pid)
         main_run = run_load(
-            target, base, pairs=args.pairs, rate=args.rate, duration=args.duration, args=args
+            target,
+            base,
+            pairs=args.pairs,
+            rate=args.rate,
+            duration=args.duration,
+            args=args,
+            server_pid=proc.pid,
         )
         if "error" not in main_run:
             target.after_run(main_run)
         main_run["server_peak_rss_mb"] = round(rss.peak_process_mb, 1)
-        if main_run.get("received"):
-            cpu = cpu_seconds(proc.pid) - cpu0
-            main_run["server_cpu_s"] = round(cpu, 2)
-            main_run["server_cpu_ms_per_msg"] = round(cpu * 1000 / main_run["received"], 3)
         out["main"] = main_run
         log(f"  {brief(main_run)}")
         steps: list[dict[str, Any]] = []
@@ -786,6 +821,7 @@ def run_target(target: ChatTarget, args: argparse.Namespace) -> dict[str, Any]:
                         rate=rate,
                         duration=args.step_duration,
                         args=args,
+                        server_pid=proc.pid,
                     )
                     if "error" not in r:
                         target.after_run(r)
@@ -813,6 +849,7 @@ def run_target(target: ChatTarget, args: argparse.Namespace) -> dict[str, Any]:
                         rate=mid,
                         duration=args.step_duration,
                         args=args,
+                        server_pid=proc.pid,
                     )
                     if "error" not in r:
                         target.after_run(r)
@@ -835,7 +872,8 @@ def brief(r: dict[str, Any]) -> str:
         f"p50 {r['p50_ms']:.1f} / p95 {r['p95_ms']:.1f} / p99 {r['p99_ms']:.1f} ms, "
         f"achieved {r['achieved_rate']:.0f}/s of {r['offered_rate']:g}, sent {r['sent']}, "
         f"lost {r['lost']}, dup {r['duplicates']}, conn err {r['connect_errors']}, "
-        f"gen lag p99 {r['gen_lag_p99_ms']:.1f} ms, load {r['load_avg_1m_after']:.2f}"
+        f"gen lag p99 {r['gen_lag_p99_ms']:.1f} ms, load {r['load_avg_1m_after']:.2f}, "
+        f"server CPU {r.get('server_cpu_ms_per_msg')} ms/msg, connect {r['connect_s']:.0f} s"
         + (
             f", db stored {r['db_stored']} (missing {r['db_missing']}, dup {r['db_duplicates']})"
             if "db_stored" in r

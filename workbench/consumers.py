@@ -4,16 +4,14 @@ database_sync_to_async, answer. The protocol is documented in docs/realtime.md."
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from channels.db import database_sync_to_async
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 from django.utils.translation import gettext as _
 
 from agents.models import User
+from core.async_db import db
 from core.sections import SECTIONS_BY_KEY, user_may_enter
 from settings_app.models import IssueType
 from workbench import selectors, services
@@ -24,24 +22,6 @@ from workbench.payloads import conversation_state, message_payload
 MAX_FRAME_BYTES = 16 * 1024
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
-
-
-_pool: ThreadPoolExecutor | None = None
-
-
-def db(fn: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
-    """Run a database call off the event loop. With settings.CHAT_DB_THREAD_POOL the chat
-    has its own pool of CHAT_DB_THREADS threads, each keeping a connection, instead of
-    queueing every call behind Django's one thread-sensitive worker thread (or the loop's
-    default executor, which has only CPUs + 4 threads)."""
-    global _pool
-    if not settings.CHAT_DB_THREAD_POOL:
-        return database_sync_to_async(fn)
-    if _pool is None:
-        _pool = ThreadPoolExecutor(
-            max_workers=settings.CHAT_DB_THREADS, thread_name_prefix="chat-db"
-        )
-    return database_sync_to_async(fn, thread_sensitive=False, executor=_pool)
 
 
 class BadFrame(ChatError):
@@ -68,6 +48,16 @@ class FrameConsumer(AsyncWebsocketConsumer):
     """JSON frames with a size cap, a `type` dispatch and error frames for everything bad."""
 
     handlers: dict[str, str] = {}
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels' own dispatch first hops to Django's single thread-sensitive worker to
+        # close stale connections, for every frame and every doorbell, even those that
+        # never touch the database. These consumers reach the database only through
+        # core.async_db.db, which looks after its connections itself, so the hop goes.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def send_frame(self, frame: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(frame, ensure_ascii=False))
@@ -170,6 +160,8 @@ class VisitorConsumer(FrameConsumer):
 
     visitor: Visitor | None = None
     conversation: Conversation | None = None
+    # The queue position last sent to this customer (None: not waiting).
+    position: int | None = None
 
     async def connect(self) -> None:
         self.groups: list[str] = []
@@ -183,13 +175,17 @@ class VisitorConsumer(FrameConsumer):
         return True
 
     async def _follow(self, conversation: Conversation | None) -> None:
-        """Listen to this conversation (and its queue) instead of the previous one."""
-        for group in list(self.groups):
-            await self.leave(group)
-        self.conversation = conversation
+        """Listen to this conversation, and to its group's queue while it waits there."""
+        wanted: set[str] = set()
         if conversation is not None:
-            await self.join(conversation.group_name())
-            await self.join(services.queue_group(conversation.group_id))
+            wanted.add(conversation.group_name())
+            if conversation.status == Conversation.Status.QUEUED:
+                wanted.add(services.waiting_group(conversation.group_id))
+        for group in [g for g in self.groups if g not in wanted]:
+            await self.leave(group)
+        for group in sorted(wanted - set(self.groups)):
+            await self.join(group)
+        self.conversation = conversation
 
     async def on_hello(self, frame: dict[str, Any]) -> None:
         if self.visitor is not None:
@@ -219,6 +215,7 @@ class VisitorConsumer(FrameConsumer):
 
         conversation, state, messages = await db(load)()
         await self._follow(conversation)
+        self.position = state["queue_position"] if state is not None else None
         channel = visitor.channel
         await self.send_frame(
             {
@@ -242,19 +239,22 @@ class VisitorConsumer(FrameConsumer):
             services.check_client_id(client_id)
             if not services.check_text(text):
                 raise ChatError("empty", _("The message is empty."))
-            # A resend whose first attempt landed in a conversation closed since then is
-            # answered with the original, not stored again in a new conversation.
-            earlier = services.visitor_message(visitor=visitor, client_id=client_id)
-            if earlier is not None:
-                services.check_resend(earlier, text)
-                return earlier.conversation, earlier, None
-            # The followed conversation is kept current by chat.state events; only when
-            # there is none (or it closed) is the database asked.
+            # The followed conversation is kept current by chat.state events: while it is
+            # open the message goes straight in (a resend is caught by the unique index,
+            # across all the visitor's conversations). Only without one is the database
+            # asked which conversation to use, or whether to start one.
             known = self.conversation
             candidates = [known] if known is not None and known.status != "closed" else []
             for attempt in [*candidates, None]:
-                conversation = attempt or services.conversation_open_for(visitor=visitor)
                 new_state = None
+                if attempt is None:
+                    # A resend whose first attempt landed in a conversation closed since
+                    # then is answered with the original, and starts nothing.
+                    earlier = services.visitor_message(visitor=visitor, client_id=client_id)
+                    if earlier is not None:
+                        services.check_resend(earlier, text)
+                        return earlier.conversation, earlier, None
+                conversation = attempt or services.conversation_open_for(visitor=visitor)
                 if conversation is None:
                     conversation = services.conversation_start(visitor=visitor)
                     conversation.refresh_from_db()
@@ -265,13 +265,15 @@ class VisitorConsumer(FrameConsumer):
                         sender=Message.Sender.CUSTOMER,
                         client_id=client_id,
                         text=text,
-                        checked_new=True,
                     )
                 except ChatError as error:
                     # Closed while our copy said open (a missed doorbell): look again.
                     if error.code == "conversation_closed" and attempt is not None:
                         continue
                     raise
+                if message.conversation_id != conversation.pk:
+                    # A resend first stored in an earlier conversation.
+                    return message.conversation, message, None
                 return conversation, message, new_state
             raise ChatError("conversation_closed", _("This conversation is closed."))
 
@@ -282,6 +284,7 @@ class VisitorConsumer(FrameConsumer):
         if switched:
             await self._follow(conversation)
             if new_state is not None:
+                self.position = new_state["queue_position"]
                 await self.send_frame({"type": "conversation", "conversation": new_state})
         await self.send_frame(
             {
@@ -328,10 +331,25 @@ class VisitorConsumer(FrameConsumer):
     async def chat_state(self, event: dict[str, Any]) -> None:
         await self._push_state()
 
-    async def chat_list(self, event: dict[str, Any]) -> None:
-        # The queue moved: only a waiting customer's position can have changed.
-        if self.conversation is not None and self.conversation.status == "queued":
-            await self._push_state()
+    async def chat_queue(self, event: dict[str, Any]) -> None:
+        """The waiting order of our group changed: find our place in it, no database."""
+        conversation = self.conversation
+        if (
+            conversation is None
+            or conversation.status != Conversation.Status.QUEUED
+            or event["group_id"] != conversation.group_id
+        ):
+            return
+        try:
+            position = event["queue"].index(conversation.pk) + 1
+        except ValueError:
+            # Further back than the event lists, or no longer waiting (its own state
+            # event is on the way): keep what the customer was last told.
+            return
+        if position != self.position:
+            self.position = position
+            state = conversation_state(conversation, queue_position=position)
+            await self.send_frame({"type": "conversation", "conversation": state})
 
     async def _push_state(self) -> None:
         if self.conversation is None:
@@ -343,9 +361,8 @@ class VisitorConsumer(FrameConsumer):
             return conversation, _state_for_customer(conversation)
 
         conversation, state = await db(load)()
-        if conversation.group_id != self.conversation.group_id:
-            await self._follow(conversation)
-        self.conversation = conversation
+        await self._follow(conversation)
+        self.position = state["queue_position"]
         await self.send_frame({"type": "conversation", "conversation": state})
 
     async def chat_typing(self, event: dict[str, Any]) -> None:

@@ -153,6 +153,18 @@ class Message(models.Model):
     )
     seq = models.PositiveIntegerField(_("sequence number"))
     client_id = models.CharField(_("client id"), max_length=64, null=True, blank=True)
+    # The customer who wrote it (customer messages only): a customer's client id is unique
+    # across all their conversations, so a resend whose first attempt landed in a
+    # conversation closed since is caught by the index, not by a lookup before each send.
+    visitor = models.ForeignKey(
+        Visitor,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("visitor"),
+    )
     sender = models.CharField(_("sender"), max_length=10, choices=Sender.choices)
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -182,6 +194,13 @@ class Message(models.Model):
                 fields=["conversation", "sender", "client_id"],
                 condition=models.Q(client_id__isnull=False),
                 name="message_unique_client_id",
+            ),
+            models.UniqueConstraint(
+                fields=["visitor", "client_id"],
+                condition=models.Q(
+                    sender="customer", visitor__isnull=False, client_id__isnull=False
+                ),
+                name="message_unique_visitor_client_id",
             ),
         ]
 

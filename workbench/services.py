@@ -55,7 +55,18 @@ def agent_group(user_id: int) -> str:
 
 
 def queue_group(group_id: int) -> str:
+    """Agents (and supervisors) whose workbench lists this group's waiting conversations."""
     return f"queue.{group_id}"
+
+
+def waiting_group(group_id: int) -> str:
+    """Customers waiting in this group's queue: they hear when the order of it changes."""
+    return f"waiting.{group_id}"
+
+
+# A queue event lists at most this many waiting conversations; customers further back
+# keep the position they last read.
+QUEUE_EVENT_LIMIT = 1000
 
 
 def hash_token(token: str) -> str:
@@ -151,6 +162,32 @@ def _conv_broadcast(conversation: Conversation, **extra: Any) -> None:
     broadcast_on_commit(conversation.group_name(), {"type": "chat.state", "state": state, **extra})
 
 
+def queue_ids(group_id: int, *, limit: int = QUEUE_EVENT_LIMIT) -> list[int]:
+    """The waiting conversations of a group, next first."""
+    return list(
+        Conversation.objects.filter(group_id=group_id, status=Conversation.Status.QUEUED)
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def _queue_changed(group_id: int) -> None:
+    """Someone left the group's queue, or joined it ahead of others (a transfer keeps its
+    start time): tell the waiting customers their new places. The order is read after
+    commit, once for all of them, instead of once per waiting customer."""
+
+    def event() -> dict[str, Any]:
+        ids = queue_ids(group_id, limit=QUEUE_EVENT_LIMIT + 1)
+        return {
+            "type": "chat.queue",
+            "group_id": group_id,
+            "queue": ids[:QUEUE_EVENT_LIMIT],
+            "complete": len(ids) <= QUEUE_EVENT_LIMIT,
+        }
+
+    broadcast_on_commit(waiting_group(group_id), event)
+
+
 def _list_doorbell(conversation: Conversation, *, agent_ids: tuple[int | None, ...] = ()) -> None:
     """Workbench lists changed: ring the group's queue and the agents concerned."""
     broadcast_on_commit(queue_group(conversation.group_id), {"type": "chat.list"})
@@ -158,12 +195,13 @@ def _list_doorbell(conversation: Conversation, *, agent_ids: tuple[int | None, .
         broadcast_on_commit(agent_group(agent_id), {"type": "chat.list"})
 
 
-def _take_seq(conversation_id: int, sender: str, now: Any) -> tuple[int, int | None, bool]:
+def _take_seq(conversation_id: int, sender: str, now: Any) -> tuple[int, int | None, bool, int]:
     """Lock the conversation row and hand out its next seq in one statement.
 
     The UPDATE takes the row lock until commit, so concurrent senders queue here and get
     consecutive numbers; the sender's read marker moves to its own message. Returns
-    (seq, holding agent id, whether the first agent response is still to come)."""
+    (seq, holding agent id, whether the first agent response is still to come, visitor id).
+    """
     table = connection.ops.quote_name(Conversation._meta.db_table)
     read_column = "agent_read_seq" if sender == Message.Sender.AGENT else "customer_read_seq"
     with connection.cursor() as cursor:
@@ -172,7 +210,7 @@ def _take_seq(conversation_id: int, sender: str, now: Any) -> tuple[int, int | N
             f"{read_column} = last_seq + 1 WHERE id = %s AND status <> %s "
             # first_response_at itself, not "IS NULL": SQLite 3.40 evaluates that
             # expression wrongly in RETURNING (answers 0 for a NULL column).
-            "RETURNING last_seq, agent_id, first_response_at",
+            "RETURNING last_seq, agent_id, first_response_at, visitor_id",
             [
                 connection.ops.adapt_datetimefield_value(now),
                 conversation_id,
@@ -184,7 +222,7 @@ def _take_seq(conversation_id: int, sender: str, now: Any) -> tuple[int, int | N
         if Conversation.objects.filter(pk=conversation_id).exists():
             raise ChatError("conversation_closed", _("This conversation is closed."))
         raise ChatError("unknown_conversation", _("No such conversation."))
-    return int(row[0]), row[1], row[2] is None
+    return int(row[0]), row[1], row[2] is None, int(row[3])
 
 
 def _system_message(
@@ -307,11 +345,17 @@ def _replay(message: Message, text: str, attachment: UploadedFile | None) -> Mes
     return message
 
 
+def _visitor_existing(visitor_id: int, client_id: str) -> Message | None:
+    return Message.objects.filter(
+        visitor_id=visitor_id, sender=Message.Sender.CUSTOMER, client_id=client_id
+    ).first()
+
+
 def visitor_message(*, visitor: Visitor, client_id: str) -> Message | None:
     """The visitor's message with this client id, in any of their conversations."""
     return (
         Message.objects.select_related("conversation")
-        .filter(conversation__visitor=visitor, sender=Message.Sender.CUSTOMER, client_id=client_id)
+        .filter(visitor=visitor, sender=Message.Sender.CUSTOMER, client_id=client_id)
         .first()
     )
 
@@ -354,30 +398,30 @@ def message_send(
     text: str = "",
     agent: User | None = None,
     attachment: UploadedFile | None = None,
-    checked_new: bool = False,
 ) -> tuple[Message, bool]:
     """Store one message exactly once; returns (message, created).
 
     The per-conversation seq comes from the conversation row, incremented under its lock in
-    this transaction, so seqs have no gaps and no duplicates. A retry with a known
-    client_id returns the stored message; the same client_id with other content is an error.
-    Two racing retries: the second waits for the row lock, then its insert hits the unique
-    (conversation, sender, client_id) constraint and it returns the first one's message.
+    this transaction, so seqs have no gaps and no duplicates. Nothing is looked up before:
+    a resend is caught by the unique indexes (a customer's client ids across all their
+    conversations, anyone else's within the conversation), its transaction rolls back (the
+    seq with it) and the stored message is returned. The same client_id with other content
+    is an error. Two racing retries: the second waits for the row lock, then its insert
+    hits the index and it returns the first one's message.
     """
     client_id = check_client_id(client_id)
     text = check_text(text)
     content_type = check_attachment(attachment) if attachment is not None else ""
     if not text and attachment is None:
         raise ChatError("empty", _("The message is empty."))
-    # checked_new: the caller just looked the client id up (the visitor socket does, across
-    # all the visitor's conversations); a race since then still ends in the unique index.
-    existing = None if checked_new else _existing(conversation_id, sender, client_id)
-    if existing is not None:
-        return _replay(existing, text, attachment), False
+    customer = sender == Message.Sender.CUSTOMER
+    visitor_id: int | None = None
     try:
         with transaction.atomic():
             now = timezone.now()
-            seq, holder_id, awaiting_first_response = _take_seq(conversation_id, sender, now)
+            seq, holder_id, awaiting_first_response, visitor_id = _take_seq(
+                conversation_id, sender, now
+            )
             if sender == Message.Sender.AGENT and (agent is None or holder_id != agent.pk):
                 raise ChatError(
                     "not_your_conversation",
@@ -389,6 +433,7 @@ def message_send(
                 client_id=client_id,
                 sender=sender,
                 agent=agent if sender == Message.Sender.AGENT else None,
+                visitor_id=visitor_id if customer else None,
                 text=text,
                 created_at=now,
             )
@@ -410,6 +455,18 @@ def message_send(
                 },
             )
     except IntegrityError:
+        existing = (
+            _visitor_existing(visitor_id, client_id)
+            if customer and visitor_id is not None
+            else _existing(conversation_id, sender, client_id)
+        )
+        if existing is None:
+            raise
+        return _replay(existing, text, attachment), False
+    except ChatError as error:
+        # A resend of a message stored before the conversation closed gets its original.
+        if error.code != "conversation_closed":
+            raise
         existing = _existing(conversation_id, sender, client_id)
         if existing is None:
             raise
@@ -460,6 +517,7 @@ def _assign(
 ) -> None:
     now = timezone.now()
     previous = conversation.agent_id
+    was_queued = conversation.status == Conversation.Status.QUEUED
     conversation.agent = agent
     conversation.status = Conversation.Status.ACTIVE
     fields = ["agent", "status"]
@@ -472,6 +530,8 @@ def _assign(
     )
     _conv_broadcast(conversation)
     _list_doorbell(conversation, agent_ids=(agent.pk, previous))
+    if was_queued:
+        _queue_changed(conversation.group_id)
 
 
 def conversation_accept(*, conversation_id: int, agent: User) -> Conversation:
@@ -514,6 +574,7 @@ def conversation_transfer(
         else:
             assert to_group is not None
             old_group = conversation.group_id
+            was_queued = conversation.status == Conversation.Status.QUEUED
             conversation.group = to_group
             conversation.agent = None
             conversation.status = Conversation.Status.QUEUED
@@ -532,6 +593,9 @@ def conversation_transfer(
             _conv_broadcast(conversation)
             _list_doorbell(conversation, agent_ids=(previous,))
             broadcast_on_commit(queue_group(old_group), {"type": "chat.list"})
+            if was_queued and old_group != to_group.pk:
+                _queue_changed(old_group)
+            _queue_changed(to_group.pk)
             _enqueue_routing(to_group.pk)
         if previous:
             _enqueue_drain_for_agent(previous)
@@ -549,6 +613,7 @@ def conversation_close(
         conversation = _lock_open(conversation_id)
         now = timezone.now()
         agent_id = conversation.agent_id
+        was_queued = conversation.status == Conversation.Status.QUEUED
         conversation.status = Conversation.Status.CLOSED
         conversation.closed_at = now
         conversation.save(update_fields=["status", "closed_at"])
@@ -561,6 +626,8 @@ def conversation_close(
         )
         _conv_broadcast(conversation)
         _list_doorbell(conversation, agent_ids=(agent_id,))
+        if was_queued:
+            _queue_changed(conversation.group_id)
         if agent_id:
             _enqueue_drain_for_agent(agent_id)
     return conversation
@@ -640,11 +707,17 @@ def _pick_agent(group: SkillGroup) -> User | None:
 def queue_position(conversation: Conversation) -> int | None:
     if conversation.status != Conversation.Status.QUEUED:
         return None
-    ahead = Conversation.objects.filter(
-        group_id=conversation.group_id,
-        status=Conversation.Status.QUEUED,
-        created_at__lt=conversation.created_at,
-    ).count()
+    # The order of queue_ids and queue_drain: by start time, then id.
+    ahead = (
+        Conversation.objects.filter(
+            group_id=conversation.group_id, status=Conversation.Status.QUEUED
+        )
+        .filter(
+            Q(created_at__lt=conversation.created_at)
+            | Q(created_at=conversation.created_at, pk__lt=conversation.pk)
+        )
+        .count()
+    )
     return ahead + 1
 
 
@@ -671,7 +744,6 @@ def queue_drain(*, group_id: int, limit: int = 50) -> int:
                 return assigned
             _assign(conversation, agent, kind=TransferStep.Kind.ROUTED, actor=None)
             assigned += 1
-        # The queue moved: waiting customers re-read their position.
     return assigned
 
 

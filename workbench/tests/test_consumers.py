@@ -332,6 +332,80 @@ def test_waiting_customer_sees_queue_position_move(setup):
     run(go)
 
 
+def _positions(frames):
+    return [f["conversation"]["queue_position"] for f in frames if f["type"] == "conversation"]
+
+
+async def _drain(communicator):
+    frames = []
+    while not await communicator.receive_nothing(timeout=0.3):
+        frames.append(await communicator.receive_json_from())
+    return frames
+
+
+def test_queue_positions_follow_the_queue_without_reading_it_per_customer(setup):
+    """Three customers wait. As the queue moves (one routed, one closed while waiting, one
+    transferred in ahead of them), each waiting customer is told their new place; the
+    customer already being served hears nothing of the queue."""
+    AgentProfile.objects.filter(user=setup["merchant_a"]).update(state="offline", max_concurrent=1)
+    other = SkillGroupFactory.create(shop=setup["channel"].shop, name="Other")
+    tokens = [setup["token"]] + [visitor_open(channel=setup["channel"]).token for _ in range(2)]
+
+    async def go():
+        customers = []
+        for n, token in enumerate(tokens):
+            customer, _ = await ws.visitor(token)
+            await customer.send_json_to({"type": "send", "client_id": f"c{n}", "text": "hi"})
+            frame = await ws.until(customer, "conversation")
+            assert frame["conversation"]["queue_position"] == n + 1
+            customers.append(customer)
+        for customer in customers:
+            await _drain(customer)
+        ids = [c.pk async for c in Conversation.objects.order_by("created_at", "pk")]
+
+        # The agent comes online: the first is routed to her, the others move up.
+        from agents.services import agent_set_state
+
+        await database_sync_to_async(agent_set_state)(user=setup["merchant_a"], state="online")
+        served, second, third = customers
+        assert (await ws.until(served, "conversation"))["conversation"]["status"] == "active"
+        assert _positions(await _drain(second)) == [1]
+        assert _positions(await _drain(third)) == [2]
+
+        # A conversation waiting in another group is transferred here: it started before
+        # the third customer's, so it goes ahead of them (not of the second).
+        from workbench.services import (
+            conversation_close,
+            conversation_start,
+            conversation_transfer,
+        )
+
+        @database_sync_to_async
+        def transfer_in():
+            visitor = visitor_open(channel=setup["channel"]).visitor
+            conversation = conversation_start(visitor=visitor)
+            Conversation.objects.filter(pk=conversation.pk).update(
+                group=other, created_at=Conversation.objects.get(pk=ids[1]).created_at
+            )
+            conversation_transfer(
+                conversation_id=conversation.pk, actor=setup["supervisor"], to_group=setup["group"]
+            )
+
+        await transfer_in()
+        assert await _drain(second) == []  # still next: the newcomer is behind them
+        assert _positions(await _drain(third)) == [3]
+
+        # The second customer gives up while waiting (closed): everyone behind moves up.
+        await database_sync_to_async(conversation_close)(conversation_id=ids[1], actor=None)
+        assert _positions(await _drain(third)) == [2]
+        # The served customer heard none of it.
+        assert _positions(await _drain(served)) == []
+        for customer in customers:
+            await customer.disconnect()
+
+    run(go)
+
+
 @pytest.mark.redis
 def test_round_trip_over_redis(setup, settings):
     with ws.redis_layer(settings):

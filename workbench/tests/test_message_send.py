@@ -8,7 +8,12 @@ from django.db import connection
 from workbench.errors import ChatError
 from workbench.models import Conversation, Message
 from workbench.selectors import messages_after
-from workbench.services import conversation_accept, conversation_close, message_send
+from workbench.services import (
+    conversation_accept,
+    conversation_close,
+    conversation_start,
+    message_send,
+)
 from workbench.tests.helpers import make_channel, online_agent, start
 
 pytestmark = pytest.mark.django_db
@@ -148,11 +153,31 @@ def test_concurrent_senders_get_gapless_unique_seqs():
     assert sorted(seqs) == list(range(1, 61))
 
 
-def test_checked_new_skips_the_lookup_but_a_duplicate_still_returns_the_original():
+def test_a_customer_resend_into_a_later_conversation_returns_the_original():
+    """The visitor's client ids are unique across their conversations: a resend whose
+    first attempt landed in a conversation closed since is caught by the index and
+    answered with the original, and the later conversation's seq does not move."""
+    channel = make_channel(greeting="")
+    first_conv = start(channel)
+    original, _ = _send(first_conv, "dup", "same")
+    conversation_close(conversation_id=first_conv.pk, actor=None)
+    later = conversation_start(visitor=first_conv.visitor)
+    again, created = _send(later, "dup", "same")
+    assert (again.pk, again.conversation_id, created) == (original.pk, first_conv.pk, False)
+    later.refresh_from_db()
+    assert later.last_seq == 0
+    with pytest.raises(ChatError) as caught:
+        _send(later, "dup", "other text")
+    assert caught.value.code == "client_id_reused"
+    assert Message.objects.filter(client_id="dup").count() == 1
+
+
+def test_a_resend_to_a_closed_conversation_returns_the_original():
     conv = start(make_channel(greeting=""))
-    first, _ = _send(conv, "dup", "same")
-    again, created = message_send(
-        conversation_id=conv.pk, sender="customer", client_id="dup", text="same", checked_new=True
-    )
-    assert (again.pk, created) == (first.pk, False)
-    assert Message.objects.count() == 1
+    original, _ = _send(conv, "c1", "hello")
+    conversation_close(conversation_id=conv.pk, actor=None)
+    again, created = _send(conv, "c1", "hello")
+    assert (again.pk, created) == (original.pk, False)
+    with pytest.raises(ChatError) as caught:
+        _send(conv, "c2", "new")
+    assert caught.value.code == "conversation_closed"
