@@ -61,7 +61,7 @@ def test_committed_doorbells_are_sent_by_the_caller_in_order(pool):
         with pytest.raises(RuntimeError):
             await async_db.db(_ring_then_fail)()
         await async_db.db(_ring_built)()
-        heard = []
+        heard: list[str] = []
         while True:
             try:
                 message = await asyncio.wait_for(layer.receive(channel), timeout=0.3)
