@@ -5,26 +5,30 @@ sends the doorbells it committed from the loop itself (core.realtime.collected_b
 
 With settings.CHAT_DB_THREAD_POOL the calls run on a pool of CHAT_DB_THREADS threads,
 each keeping its own connection, instead of queueing behind Django's one thread-sensitive
-worker (or the loop's default executor, which has only CPUs + 4 threads). Channels'
-database_sync_to_async checks a connection's age and health around every call; at chat
-rates that is a `SELECT 1` per message, so the pool checks each thread's connection at
-most once a second, and at once after a database error.
+worker (or the loop's default executor, which has only CPUs + 4 threads). The call is a
+plain `run_in_executor` with the caller's context: asgiref's SyncToAsync machinery
+(thread-sensitive bookkeeping, a wrapper object per call) is not needed for a pool whose
+functions never call back into async code. Channels' database_sync_to_async also checks
+a connection's age and health around every call, which at chat rates is a `SELECT 1` per
+message: the pool checks each thread's connection every HYGIENE_INTERVAL seconds, and at
+once after a database error.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import threading
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from asgiref.sync import SyncToAsync
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import close_old_connections, connections
 
-from core.realtime import collected_broadcasts, send_collected
+from core.realtime import Outbox, collected_broadcasts, send_collected
 
 T = TypeVar("T")
 
@@ -42,39 +46,35 @@ def _connection_hygiene() -> None:
         _local.next_check = now + HYGIENE_INTERVAL
 
 
-def _pooled(fn: Callable[..., T]) -> Callable[..., T]:
-    def run(*args: Any, **kwargs: Any) -> T:
-        _connection_hygiene()
-        return fn(*args, **kwargs)
-
-    return run
+def _get_pool() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(
+            max_workers=settings.CHAT_DB_THREADS, thread_name_prefix="chat-db"
+        )
+    return _pool
 
 
 def db(fn: Callable[..., T]) -> Callable[..., Awaitable[T]]:
-    def collecting(outbox_box: list[Any], *args: Any, **kwargs: Any) -> T:
-        with collected_broadcasts() as outbox:
-            outbox_box.append(outbox)
-            return fn(*args, **kwargs)
-
-    global _pool
-    if settings.CHAT_DB_THREAD_POOL:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(
-                max_workers=settings.CHAT_DB_THREADS, thread_name_prefix="chat-db"
-            )
-        call: Callable[..., Awaitable[T]] = SyncToAsync(
-            _pooled(collecting), thread_sensitive=False, executor=_pool
-        )
-    else:
-        call = database_sync_to_async(collecting)
-
     async def run(*args: Any, **kwargs: Any) -> T:
-        box: list[Any] = []
+        outbox: Outbox = []
+
+        def call() -> T:
+            with collected_broadcasts(outbox):
+                return fn(*args, **kwargs)
+
+        def pooled() -> T:
+            _connection_hygiene()
+            return call()
+
         try:
-            return await call(box, *args, **kwargs)
+            if settings.CHAT_DB_THREAD_POOL:
+                context = contextvars.copy_context()
+                loop = asyncio.get_running_loop()
+                return await loop.run_in_executor(_get_pool(), context.run, pooled)
+            return await database_sync_to_async(call)()
         finally:
             # Doorbells of what committed are sent even when the call raised afterwards.
-            if box:
-                await send_collected(box[0])
+            await send_collected(outbox)
 
     return run

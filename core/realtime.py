@@ -67,10 +67,9 @@ def broadcast_on_commit(group: str, event: Event | Callable[[], Event]) -> None:
 
 
 @contextmanager
-def collected_broadcasts() -> Iterator[Outbox]:
-    """Collect the doorbells committed inside this block instead of sending them; the
-    caller sends them with `send_collected` (in order, after the block)."""
-    outbox: Outbox = []
+def collected_broadcasts(outbox: Outbox) -> Iterator[Outbox]:
+    """Collect the doorbells committed inside this block into `outbox` instead of sending
+    them; the caller sends them with `send_collected` (in order, after the block)."""
     token = _outbox.set(outbox)
     try:
         yield outbox

@@ -181,3 +181,46 @@ def test_a_resend_to_a_closed_conversation_returns_the_original():
     with pytest.raises(ChatError) as caught:
         _send(conv, "c2", "new")
     assert caught.value.code == "conversation_closed"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_plain_sends_on_postgres_are_one_statement_and_the_rest_goes_the_general_way(
+    monkeypatch,
+):
+    """Outside a transaction, a plain text message is stored by one prepared statement;
+    whatever it does not cover (the agent's first response, a resend, a closed
+    conversation) changes nothing there and is decided by the general path."""
+    from workbench import services
+
+    taken = []
+    real = services._fast_send
+
+    def spy(*args, **kwargs):
+        result = real(*args, **kwargs)
+        taken.append(result is not None)
+        return result
+
+    monkeypatch.setattr(services, "_fast_send", spy)
+    channel = make_channel(greeting="")
+    agent = online_agent(channel.default_group)
+    conv = start(channel)
+    if Conversation.objects.get(pk=conv.pk).agent_id is None:
+        conversation_accept(conversation_id=conv.pk, agent=agent)
+
+    first, _ = _send(conv, "c1", "hello")
+    reply, _ = _send(conv, "a1", "first answer", sender="agent", agent=agent)
+    second_reply, _ = _send(conv, "a2", "second answer", sender="agent", agent=agent)
+    again, created = _send(conv, "c1", "hello")
+    assert taken == [True, False, True, False]
+    assert (again.pk, created) == (first.pk, False)
+    assert [m.seq for m in (first, reply, second_reply)] == [1, 2, 3]
+    stored = Message.objects.get(pk=first.pk)
+    assert (stored.visitor_id, stored.client_id, stored.text) == (conv.visitor_id, "c1", "hello")
+    assert Message.objects.get(pk=second_reply.pk).agent_id == agent.pk
+    conv.refresh_from_db()
+    assert (conv.last_seq, conv.customer_read_seq, conv.agent_read_seq) == (3, 1, 3)
+    assert conv.first_response_at == reply.created_at
+    with pytest.raises(ChatError) as caught:
+        _send(conv, "x", "not mine", sender="agent", agent=online_agent(channel.default_group))
+    assert caught.value.code == "not_your_conversation"
