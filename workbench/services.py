@@ -410,7 +410,7 @@ SELECT c.id, c.last_seq, %(client_id)s, %(sender)s, %(agent)s, {visitor}, %(text
   FROM c
 RETURNING id, seq, visitor_id
 """
-_FAST_SEND = {
+_FAST_SEND: dict[str, str] = {
     Message.Sender.CUSTOMER: _FAST_SEND_SQL.format(
         read_column="customer_read_seq", holder="", visitor="c.visitor_id"
     ),
