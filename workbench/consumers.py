@@ -458,9 +458,12 @@ class AgentConsumer(FrameConsumer):
     async def on_send(self, frame: dict[str, Any]) -> None:
         client_id = _str(frame, "client_id")
         text = _str(frame, "text", default="")
-        conversation = await self._conversation(frame)
+        pk = _int(frame, "conversation_id") or 0
+        # A watched conversation passed the scope check when it was watched (its shop
+        # never changes); whether this agent holds it is checked by message_send.
+        conversation_id = pk if pk in self.watching else (await self._conversation(frame)).pk
         message, _created = await db(services.message_send)(
-            conversation_id=conversation.pk,
+            conversation_id=conversation_id,
             sender=Message.Sender.AGENT,
             client_id=client_id,
             text=text,
@@ -472,7 +475,7 @@ class AgentConsumer(FrameConsumer):
                 "client_id": client_id,
                 "id": message.pk,
                 "seq": message.seq,
-                "conversation_id": conversation.pk,
+                "conversation_id": conversation_id,
             }
         )
 
