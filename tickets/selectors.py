@@ -90,6 +90,27 @@ def attachment_get_for(*, user: Any, ticket_pk: int, pk: int) -> TicketAttachmen
     return found
 
 
+# What a list row shows (templatetags.tickets_tags.ticket_rows): loading only these skips
+# the description, the answers (JSON) and a dozen timestamps per row, five tables wide.
+LIST_COLUMNS = (
+    "id",
+    "title",
+    "status",
+    "priority",
+    "created_at",
+    "sla_due",
+    "sla_warn_at",
+    "paused_at",
+    "ticket_type__name",
+    "shop__name",
+    "group__name",
+    "assignee__username",
+    "assignee__display_name",
+    "assignee__first_name",
+    "assignee__last_name",
+)
+
+
 @dataclass
 class Page:
     rows: list[Ticket]
