@@ -56,8 +56,7 @@ def ticket_list(request: AuthedRequest) -> HttpResponse:
         params, queryset=selectors.ticket_list_for(user=user, tab=tab), user=user
     )
     qs = filterset.qs if filterset.is_valid() else filterset.queryset.none()
-    qs = qs.only(*selectors.LIST_COLUMNS)
-    page = selectors.keyset_page(
+    page = selectors.list_rows_page(
         qs, after=_int(request.GET.get("after")), before=_int(request.GET.get("before"))
     )
     filterset.use_cached_choices()

@@ -69,7 +69,7 @@ ROW = (
 
 @register.simple_tag
 def ticket_rows(rows: list[Any]) -> str:
-    """The <tr> of each ticket on a list page (see ROW)."""
+    """The <tr> of each ticket on a list page (see ROW); rows are selectors.ListRow."""
     from tickets.models import Priority, Ticket
 
     # One reverse() for the page: every row's link differs only by its id.
@@ -84,20 +84,20 @@ def ticket_rows(rows: list[Any]) -> str:
     tz = timezone.get_current_timezone()
     out = []
     for ticket in rows:
-        shop = ticket.shop
-        assignee = ticket.assignee
+        shop = ticket.shop_name
+        assignee = ticket.assignee_name
         out.append(
             ROW.format(
                 url=escape(f"{head}{ticket.pk}{tail}"),
                 pk=ticket.pk,
                 title=escape(ticket.title),
-                type=escape(str(ticket.ticket_type)),
-                shop=" · " + escape(str(shop)) if shop is not None else "",
+                type=escape(ticket.type_name),
+                shop=" · " + escape(shop) if shop is not None else "",
                 status=statuses.get(ticket.status) or escape(ticket.status),
                 priority=escape(ticket.priority),
                 priority_label=priorities.get(ticket.priority) or escape(ticket.priority),
-                group=escape(ticket.group.name),
-                assignee=escape(str(assignee)) if assignee is not None else "—",
+                group=escape(ticket.group_name),
+                assignee=escape(assignee) if assignee is not None else "—",
                 sla=sla.get(ticket.sla_state, none),
                 created=ticket.created_at.astimezone(tz).strftime("%m-%d %H:%M"),
             )
