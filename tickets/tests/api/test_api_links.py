@@ -139,11 +139,11 @@ def test_watch_matrix(client_for, everyone, make_ticket, action):
 def test_watch_then_unwatch(people, make_ticket):
     ticket = make_ticket()
     client = api_for(people["merchant_a"])
-    me = {"id": people["merchant_a"].pk, "username": "merch_a", "display_name": ""}
+    me = people["merchant_a"].pk
     watched = client.post(f"{API}{ticket.pk}/watch/", format="json").json()
-    assert [w["id"] for w in watched["watchers"]] == [me["id"]]
+    assert [w["id"] for w in watched["watchers"]] == [me]
     assert client.post(f"{API}{ticket.pk}/watch/", format="json").status_code == 200  # again
-    assert list(ticket.watchers.values_list("pk", flat=True)) == [me["id"]]
+    assert list(ticket.watchers.values_list("pk", flat=True)) == [me]
     assert client.post(f"{API}{ticket.pk}/unwatch/", format="json").json()["watchers"] == []
 
 
