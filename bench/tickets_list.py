@@ -651,7 +651,7 @@ def time_probe(
 
 def run_target(target: Target, args: argparse.Namespace) -> dict[str, Any]:
     target.prepare(args.tickets)
-    port = free_port()
+    port = free_port(*args.port_range) if args.port_range else free_port()
     base_url = f"http://127.0.0.1:{port}"
     log(f"{target.name}: starting server on {base_url} ({target.server_desc})")
     with target.serve(port) as proc:
@@ -872,7 +872,16 @@ def main() -> None:
     p.add_argument("--kefu-db", default="kefu_bench_tickets")
     p.add_argument("--sql-db", default="kefu_bench_sql")
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/6")
+    p.add_argument(
+        "--ports",
+        default="",
+        help="port range for the servers, e.g. 8600-8699 (default: common.PORT_RANGE)",
+    )
     args = p.parse_args()
+    # "8600-8699" -> (8600, 8700): free_port's stop is exclusive, as in chat_latency.py.
+    args.port_range = (
+        tuple(int(x) + k for k, x in enumerate(args.ports.split("-"))) if args.ports else None
+    )
     wanted = {t.strip() for t in args.targets.split(",") if t.strip()}
     unknown = wanted - {"helpdesk", "kefu", "sql"}
     if unknown:

@@ -7,7 +7,7 @@ import logging
 import secrets
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -46,18 +46,21 @@ Status = WebhookDelivery.Status
 
 
 def webhook_emit(
-    *, event_type: str, payload: Mapping[str, Any], shop_id: int | None
+    *,
+    event_type: str,
+    payload: Mapping[str, Any] | Callable[[], Mapping[str, Any]],
+    shop_id: int | None,
 ) -> list[WebhookDelivery]:
     """Record one delivery per subscribed endpoint; send them once the caller commits.
 
     Call it inside the transaction that makes the change: if that rolls back, no delivery
     exists and nothing is sent. Platform endpoints (no shop) get every event; a shop's
-    endpoint only its own shop's events.
+    endpoint only its own shop's events. `payload` may be a function: it is then called
+    only when some active endpoint listens (most events have no listener, and a payload
+    can cost several queries to build).
     """
     if not is_known_event(event_type):
         raise ValueError(f"unknown webhook event type {event_type!r} (see webhook_events.py)")
-    # What is stored is exactly what will be sent: dates, decimals and UUIDs become strings.
-    data = json.loads(json.dumps(dict(payload), cls=DjangoJSONEncoder))
     endpoints = WebhookEndpoint.objects.filter(is_active=True)
     if shop_id is None:
         endpoints = endpoints.filter(shop__isnull=True)
@@ -67,6 +70,9 @@ def webhook_emit(
     matching = [e for e in endpoints.order_by("pk") if e.subscribes_to(event_type)]
     if not matching:
         return []
+    built = payload() if callable(payload) else payload
+    # What is stored is exactly what will be sent: dates, decimals and UUIDs become strings.
+    data = json.loads(json.dumps(dict(built), cls=DjangoJSONEncoder))
     event_id = uuid.uuid4()
     now = timezone.now()
     deliveries = [

@@ -19,6 +19,8 @@ WEBHOOK_EVENTS: dict[str, str | Promise] = {
     "ticket.resolved": _("Ticket resolved"),
     "ticket.closed": _("Ticket closed"),
     "ticket.reopened": _("Ticket reopened"),
+    "ticket.sla_warning": _("SLA deadline of a ticket is near"),
+    "ticket.sla_breached": _("SLA deadline of a ticket was missed"),
     "conversation.closed": _("Conversation closed"),
 }
 

@@ -7,6 +7,7 @@ they submitted, hold or watch). Lists page by keyset on the primary key (newest 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -90,17 +91,107 @@ def attachment_get_for(*, user: Any, ticket_pk: int, pk: int) -> TicketAttachmen
     return found
 
 
+# What a list row shows (templatetags.tickets_tags.ticket_rows), read as plain values: the
+# page needs no model instances (five per row with their related objects), and skips the
+# description, the answers (JSON) and a dozen timestamps per row.
+LIST_COLUMNS = (
+    "id",
+    "title",
+    "status",
+    "priority",
+    "created_at",
+    "sla_due",
+    "sla_warn_at",
+    "paused_at",
+    "ticket_type__name",
+    "shop__name",
+    "group__name",
+    "assignee__username",
+    "assignee__display_name",
+    "assignee__first_name",
+    "assignee__last_name",
+)
+
+
+class ListRow:
+    """One ticket of a list page, from LIST_COLUMNS."""
+
+    __slots__ = (
+        "assignee_name",
+        "created_at",
+        "group_name",
+        "paused_at",
+        "pk",
+        "priority",
+        "shop_name",
+        "sla_due",
+        "sla_warn_at",
+        "status",
+        "title",
+        "type_name",
+    )
+    # The model's own rule, on the same three fields.
+    sla_state = Ticket.sla_state
+
+    def __init__(self, values: tuple[Any, ...]) -> None:
+        (
+            self.pk,
+            self.title,
+            self.status,
+            self.priority,
+            self.created_at,
+            self.sla_due,
+            self.sla_warn_at,
+            self.paused_at,
+            self.type_name,
+            self.shop_name,
+            self.group_name,
+            username,
+            display_name,
+            first_name,
+            last_name,
+        ) = values
+        # As User.__str__ (display name, else full name, else username); None: nobody.
+        self.assignee_name: str | None = (
+            None
+            if username is None
+            else display_name or f"{first_name} {last_name}".strip() or username
+        )
+
+
+def list_rows_page(qs: QuerySet[Ticket], *, after: int | None, before: int | None) -> Page:
+    """A keyset page of ListRows (see keyset_page)."""
+    return keyset_page(
+        qs.values_list(*LIST_COLUMNS),
+        after=after,
+        before=before,
+        row=ListRow,
+    )
+
+
 @dataclass
 class Page:
-    rows: list[Ticket]
+    rows: list[Any]  # Ticket, or ListRow from list_rows_page
     older: int | None  # cursor for the next (older) page
     newer: int | None  # cursor for the previous (newer) page
 
 
-def keyset_page(qs: QuerySet[Ticket], *, after: int | None, before: int | None) -> Page:
-    """One page, newest first. `after`: rows older than that id; `before`: newer ones."""
+def keyset_page(
+    qs: QuerySet[Ticket],
+    *,
+    after: int | None,
+    before: int | None,
+    row: Callable[[Any], Any] | None = None,
+) -> Page:
+    """One page, newest first. `after`: rows older than that id; `before`: newer ones.
+    `row` turns each fetched item into what the page holds (it must have `pk`)."""
+
+    def fetch(page_qs: QuerySet[Ticket]) -> list[Any]:
+        items = list(page_qs[: PAGE_SIZE + 1])
+        return [row(item) for item in items] if row is not None else items
+
     if before is not None:
-        rows = list(qs.filter(pk__gt=before).order_by("id")[: PAGE_SIZE + 1])
+        rows = fetch(qs.filter(pk__gt=before).order_by("id"))
         has_more_newer = len(rows) > PAGE_SIZE
         rows = list(reversed(rows[:PAGE_SIZE]))
         return Page(
@@ -110,7 +201,7 @@ def keyset_page(qs: QuerySet[Ticket], *, after: int | None, before: int | None) 
         )
     if after is not None:
         qs = qs.filter(pk__lt=after)
-    rows = list(qs.order_by("-id")[: PAGE_SIZE + 1])
+    rows = fetch(qs.order_by("-id"))
     has_more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     return Page(

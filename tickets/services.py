@@ -210,10 +210,15 @@ def ticket_event_payload(ticket: Ticket, node: TicketNode) -> dict[str, Any]:
     }
 
 
-def _emit(event_type: str, ticket: Ticket, node: TicketNode) -> TicketNode:
-    """Queue the webhook for this step inside the caller's transaction (nothing on rollback)."""
+def _emit(
+    event_type: str, ticket: Ticket, node: TicketNode, extra: dict[str, Any] | None = None
+) -> TicketNode:
+    """Queue the webhook for this step inside the caller's transaction (nothing on rollback).
+    The payload is built only if an active endpoint listens (webhook_emit decides)."""
     webhook_emit(
-        event_type=event_type, payload=ticket_event_payload(ticket, node), shop_id=ticket.shop_id
+        event_type=event_type,
+        payload=lambda: {**ticket_event_payload(ticket, node), **(extra or {})},
+        shop_id=ticket.shop_id,
     )
     return node
 
@@ -957,11 +962,19 @@ def ticket_sla_check(*, ticket_id: int, now: datetime | None = None) -> list[Sla
                 continue
             created.append(event)
             label = SlaEvent.Deadline(deadline_kind).label
-            _node(
+            node = _node(
                 ticket,
                 A.SLA_BREACH if kind == SlaEvent.Kind.BREACH else A.SLA_REMINDER,
                 None,
                 f"{label}: {timezone.localtime(due):%Y-%m-%d %H:%M}",
+            )
+            # In the transaction of the event's unique row, like the node: a retried or
+            # concurrent check that finds the row emits nothing, so once per deadline.
+            _emit(
+                "ticket.sla_breached" if kind == SlaEvent.Kind.BREACH else "ticket.sla_warning",
+                ticket,
+                node,
+                {"sla": {"event_id": event.pk, "deadline": deadline_kind, "due": due}},
             )
             if (
                 kind == SlaEvent.Kind.BREACH

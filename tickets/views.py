@@ -56,9 +56,10 @@ def ticket_list(request: AuthedRequest) -> HttpResponse:
         params, queryset=selectors.ticket_list_for(user=user, tab=tab), user=user
     )
     qs = filterset.qs if filterset.is_valid() else filterset.queryset.none()
-    page = selectors.keyset_page(
+    page = selectors.list_rows_page(
         qs, after=_int(request.GET.get("after")), before=_int(request.GET.get("before"))
     )
+    filterset.use_cached_choices()
     base = params.urlencode()
 
     def link(**extra: Any) -> str:
@@ -105,13 +106,14 @@ def _detail_context(
         )
     text = posted.get("text", "") if posted else ""
     timeline = selectors.timeline_for(ticket)
+    watchers = list(ticket.watchers.all())
     return {
         "ticket": ticket,
         "timeline": timeline,
         "holdings": selectors.holdings_from(timeline),
         "attachments": list(ticket.attachments.all()),
-        "watchers": list(ticket.watchers.all()),
-        "is_watching": ticket.watchers.filter(pk=user.pk).exists(),
+        "watchers": watchers,
+        "is_watching": any(w.pk == user.pk for w in watchers),  # no second query
         "can_work": services.can_work(user, ticket),
         "can_supervise": services.can_supervise(user, ticket),
         "allowed": {a for a, states in services.ALLOWED.items() if ticket.status in states},

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tickets.models import Priority, Ticket, TicketNode
+from tickets.models import Priority, Ticket, TicketAttachment, TicketNode
 
 # Bounds for free text: what the models and forms accept, so bad input is a 400, not a
 # database error.
@@ -93,9 +94,37 @@ class AnswerSerializer(serializers.Serializer):
     value = serializers.JSONField(allow_null=True)
 
 
+class ServiceOrderRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField(help_text="As shown to people, e.g. SO00000042.")
+
+
+class AttachmentSerializer(serializers.ModelSerializer[TicketAttachment]):
+    download_url = serializers.SerializerMethodField(
+        help_text="The ticket page's download link: it checks, like the page, that the "
+        "signed-in user may see the ticket (a browser session; see docs/api.md)."
+    )
+
+    class Meta:
+        model = TicketAttachment
+        fields = ["id", "name", "size", "content_type", "created_at", "download_url"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_download_url(self, attachment: TicketAttachment) -> str:
+        path = reverse("tickets:attachment", args=[attachment.ticket_id, attachment.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
 class TicketDetailSerializer(TicketListSerializer):
     submitter = PersonSerializer(allow_null=True)
     category = NamedSerializer(allow_null=True)
+    service_order = ServiceOrderRefSerializer(
+        allow_null=True, help_text="The live-chat service order the ticket came from."
+    )
+    watchers = PersonSerializer(many=True, source="watchers.all")
+    attachments = AttachmentSerializer(many=True, source="attachments.all")
     answers = serializers.SerializerMethodField()
     nodes = serializers.SerializerMethodField()
 
@@ -105,6 +134,9 @@ class TicketDetailSerializer(TicketListSerializer):
             "description",
             "submitter",
             "category",
+            "service_order",
+            "watchers",
+            "attachments",
             "answers",
             "first_response_due",
             "resolution_due",
@@ -190,6 +222,14 @@ class TicketCreateSerializer(serializers.Serializer):
     )
     order_no = serializers.CharField(
         max_length=40, required=False, allow_blank=True, default="", help_text="Links the order."
+    )
+    service_order = serializers.IntegerField(
+        min_value=1,
+        max_value=ID_MAX,
+        required=False,
+        allow_null=True,
+        help_text="Links a service order (live chat) you may see; needs the service "
+        "orders permission. The customer then hears back in that conversation.",
     )
     answers = serializers.DictField(
         child=serializers.JSONField(),

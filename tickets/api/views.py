@@ -26,6 +26,7 @@ from rest_framework.serializers import BaseSerializer
 
 from agents.models import User
 from commerce.selectors import customer_list_for, order_list_for
+from service_orders.selectors import service_order_list_for
 from tickets import selectors, services
 from tickets.api import idempotency
 from tickets.api.serializers import (
@@ -182,7 +183,9 @@ class TicketViewSet(viewsets.GenericViewSet[Ticket]):
 
     def _detail(self, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
         fresh = selectors.ticket_get_for(user=self.request.user, pk=ticket.pk)
-        return Response(TicketDetailSerializer(fresh).data, status=code)
+        return Response(
+            TicketDetailSerializer(fresh, context=self.get_serializer_context()).data, status=code
+        )
 
     def _input(self, serializer_class: type[BaseSerializer[Any]]) -> dict[str, Any]:
         serializer = serializer_class(data=self.request.data)
@@ -220,7 +223,8 @@ class TicketViewSet(viewsets.GenericViewSet[Ticket]):
         responses={200: TicketDetailSerializer, **ERRORS},
     )
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(TicketDetailSerializer(self.get_object()).data)
+        ticket = self.get_object()
+        return Response(TicketDetailSerializer(ticket, context=self.get_serializer_context()).data)
 
     # --- writes ----------------------------------------------------------------------------
 
@@ -321,6 +325,18 @@ class TicketViewSet(viewsets.GenericViewSet[Ticket]):
                 raise exceptions.ValidationError(
                     {"order_no": [_("No order with this number that you may see.")]}
                 )
+        service_order = None
+        if data.get("service_order"):
+            # Like the page's "ticket from this chat": the service orders permission, then
+            # the user's shop scope (agents.access.restrict, inside the selector).
+            if self.actor.has_perm("agents.view_service_orders"):
+                service_order = (
+                    service_order_list_for(user=user).filter(pk=data["service_order"]).first()
+                )
+            if service_order is None:
+                raise exceptions.ValidationError(
+                    {"service_order": [_("No service order with this id that you may see.")]}
+                )
         with service_errors():
             return services.ticket_create(
                 ticket_type=ticket_type,
@@ -334,6 +350,7 @@ class TicketViewSet(viewsets.GenericViewSet[Ticket]):
                 category=category,
                 answers=data["answers"],
                 submitter=user,
+                service_order=service_order,
             )
 
     @extend_schema(
@@ -482,6 +499,30 @@ class TicketViewSet(viewsets.GenericViewSet[Ticket]):
             services.ticket_reopen(
                 ticket=ticket, actor=self.actor, note=data["note"], version=data.get("version")
             )
+        return self._detail(ticket)
+
+    @extend_schema(
+        summary="Watch the ticket (you are told of its changes)",
+        request=None,
+        parameters=[TICKET_ID],
+        responses={200: TicketDetailSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def watch(self, request: Request, pk: str) -> Response:
+        ticket = self.get_object()
+        services.ticket_watch(ticket=ticket, user=self.actor, watch=True)
+        return self._detail(ticket)
+
+    @extend_schema(
+        summary="Stop watching the ticket",
+        request=None,
+        parameters=[TICKET_ID],
+        responses={200: TicketDetailSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def unwatch(self, request: Request, pk: str) -> Response:
+        ticket = self.get_object()
+        services.ticket_watch(ticket=ticket, user=self.actor, watch=False)
         return self._detail(ticket)
 
 

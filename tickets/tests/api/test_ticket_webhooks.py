@@ -4,7 +4,8 @@ endpoint only its shop's; a rolled-back change emits nothing; the payload is sta
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from settings_app.models import WebhookDelivery
 from settings_app.tests.factories import WebhookEndpointFactory
@@ -125,3 +126,22 @@ def test_a_rolled_back_transition_emits_nothing(people, make_ticket):
     with pytest.raises(StaleTicketError):
         services.ticket_accept(ticket=ticket, actor=people["agent"], version=ticket.version - 1)
     assert events(endpoint) == before
+
+
+def test_payload_is_not_built_when_nobody_listens(people, make_ticket, monkeypatch):
+    """Without an active subscribed endpoint a transition costs one endpoint query, not
+    the payload's lookups (type, group, shop, customer, order)."""
+    WebhookEndpointFactory.create(event_types=["ticket.closed"])  # listens to something else
+    WebhookEndpointFactory.create(event_types=["ticket.commented"], is_active=False)
+    ticket = make_ticket()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("payload built with nobody listening")
+
+    monkeypatch.setattr(services, "ticket_event_payload", refuse)
+    fresh = Ticket.objects.get(pk=ticket.pk)  # nothing related loaded yet
+    with CaptureQueriesContext(connection) as ctx:
+        services.ticket_comment(ticket=fresh, actor=people["admin"], text="note")
+    sql = " ".join(q["sql"] for q in ctx.captured_queries)
+    assert sql.count('FROM "settings_app_webhookendpoint"') == 1
+    assert 'FROM "commerce_order"' not in sql and 'FROM "tickets_tickettype"' not in sql
