@@ -91,6 +91,14 @@ SECURE_COOKIES = env_bool("DJANGO_SECURE_COOKIES", True)
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
 AXES_FAILURE_LIMIT = env_int("KEFU_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 DB_CONN_MAX_AGE = env_int("KEFU_DB_CONN_MAX_AGE", 60)
+# PostgreSQL: a connection pool per process (Django's, on psycopg_pool). Under ASGI every
+# request runs on a fresh thread, so without a pool each one opened a new connection
+# (~7 ms); with it, KEFU_DB_CONN_MAX_AGE does not apply.
+DB_POOL = env_bool("KEFU_DB_POOL", True)
+DB_POOL_MIN_SIZE = env_int("KEFU_DB_POOL_MIN_SIZE", 2, minimum=0)
+DB_POOL_MAX_SIZE = env_int("KEFU_DB_POOL_MAX_SIZE", 20, minimum=1)
+# Seconds a request waits for a free connection before it fails.
+DB_POOL_TIMEOUT = env_int("KEFU_DB_POOL_TIMEOUT", 10, minimum=1)
 # Connections one process may open to Redis for the channel layer.
 REDIS_MAX_CONNECTIONS = env_int("KEFU_REDIS_MAX_CONNECTIONS", 1000, minimum=10)
 # Outbound webhooks: attempts before a delivery gives up, and the first retry's delay
@@ -104,7 +112,9 @@ KEFU_WEBHOOK_LOG_RETENTION_DAYS = env_int("KEFU_WEBHOOK_LOG_RETENTION_DAYS", 30,
 # instead of queueing them all behind Django's one thread-sensitive worker thread.
 CHAT_DB_THREAD_POOL = env_bool("KEFU_CHAT_DB_THREAD_POOL", True)
 # Its size: at most this many chat database calls (and connections) per web process.
-CHAT_DB_THREADS = env_int("KEFU_CHAT_DB_THREADS", 16, minimum=1)
+# A message is one short statement: a few threads keep up with hundreds a second, and
+# more only contend for the GIL with the event loop (measured in bench/README.md).
+CHAT_DB_THREADS = env_int("KEFU_CHAT_DB_THREADS", 4, minimum=1)
 # Redis pub/sub channel names are global across Redis database numbers: installations (or
 # test runs) sharing one Redis keep apart by prefix.
 CHANNEL_PREFIX = env.str("KEFU_CHANNEL_PREFIX", default="asgi")
@@ -132,6 +142,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+elif DB_POOL:
+    if DB_POOL_MIN_SIZE > DB_POOL_MAX_SIZE:
+        raise ImproperlyConfigured("KEFU_DB_POOL_MIN_SIZE may not exceed KEFU_DB_POOL_MAX_SIZE")
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": DB_POOL_MIN_SIZE,
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": DB_POOL_TIMEOUT,
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
