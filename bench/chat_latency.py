@@ -922,7 +922,7 @@ def render(report: dict[str, Any]) -> str:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--targets", default="echo-pubsub,echo-core", help="echo-pubsub,echo-core,kefu")
+    p.add_argument("--targets", default="echo-pubsub,kefu", help="echo-pubsub,echo-core,kefu")
     p.add_argument("--pairs", type=int, default=1000, help="concurrent conversations (N)")
     p.add_argument("--rate", type=float, default=300, help="total messages/s offered")
     p.add_argument("--duration", type=float, default=30, help="seconds of sending")
@@ -954,10 +954,10 @@ def main() -> None:
         default=180,
         help="seconds allowed for opening the pairs (Kefu at 1,000 pairs needs more)",
     )
-    p.add_argument("--kefu-workers", type=int, default=1, help="uvicorn --workers for kefu")
+    p.add_argument("--kefu-workers", type=int, default=2, help="uvicorn --workers for kefu")
     p.add_argument("--kefu-agents", type=int, default=20, help="agents seeded for kefu")
     p.add_argument("--kefu-capacity", type=int, default=50, help="conversations per agent")
-    p.add_argument("--kefu-db-threads", type=int, default=16, help="KEFU_CHAT_DB_THREADS")
+    p.add_argument("--kefu-db-threads", type=int, default=4, help="KEFU_CHAT_DB_THREADS")
     p.add_argument("--redis-max-connections", type=int, default=1000)
     p.add_argument(
         "--ws-ping", type=float, default=20, help="uvicorn --ws-ping-interval (its default: 20)"
