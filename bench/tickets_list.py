@@ -863,8 +863,8 @@ def main() -> None:
     )
     p.add_argument(
         "--targets",
-        default="helpdesk,sql",
-        help="comma-separated: helpdesk, kefu, sql (kefu: see README, needs the tickets app)",
+        default="helpdesk,kefu,sql",
+        help="comma-separated: helpdesk, kefu, sql",
     )
     p.add_argument("--sql-rows", type=int, default=1_000_000)
     p.add_argument("--sql-repeats", type=int, default=20)
