@@ -55,6 +55,15 @@ def _get_pool() -> ThreadPoolExecutor:
     return _pool
 
 
+_later: set[asyncio.Task[None]] = set()
+
+
+def _send_when_done(outbox: Outbox) -> None:
+    task = asyncio.get_running_loop().create_task(send_collected(outbox))
+    _later.add(task)
+    task.add_done_callback(_later.discard)
+
+
 def db(fn: Callable[..., T]) -> Callable[..., Awaitable[T]]:
     async def run(*args: Any, **kwargs: Any) -> T:
         outbox: Outbox = []
@@ -67,14 +76,23 @@ def db(fn: Callable[..., T]) -> Callable[..., Awaitable[T]]:
             _connection_hygiene()
             return call()
 
+        future: asyncio.Future[T]
+        if settings.CHAT_DB_THREAD_POOL:
+            context = contextvars.copy_context()
+            loop = asyncio.get_running_loop()
+            future = loop.run_in_executor(_get_pool(), context.run, pooled)
+        else:
+            future = asyncio.ensure_future(database_sync_to_async(call)())
         try:
-            if settings.CHAT_DB_THREAD_POOL:
-                context = contextvars.copy_context()
-                loop = asyncio.get_running_loop()
-                return await loop.run_in_executor(_get_pool(), context.run, pooled)
-            return await database_sync_to_async(call)()
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            # The socket went away while the call runs on (it cannot be stopped halfway):
+            # what it commits is still announced, once it is done.
+            future.add_done_callback(lambda _done: _send_when_done(outbox))
+            raise
         finally:
             # Doorbells of what committed are sent even when the call raised afterwards.
-            await send_collected(outbox)
+            if future.done():
+                await send_collected(outbox)
 
     return run

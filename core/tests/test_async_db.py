@@ -96,3 +96,27 @@ def test_pool_thread_replaces_its_connection_after_it_died(pool):
 
     again = async_to_sync(after_kill)()
     assert again != first
+
+
+def _slow_ring() -> None:
+    import time
+
+    time.sleep(0.3)
+    _ring("after the caller left")
+
+
+def test_a_call_whose_socket_went_away_still_announces_what_it_committed(pool):
+    layer = get_channel_layer()
+
+    async def go() -> list[str]:
+        channel = await layer.new_channel()
+        await layer.group_add("t.room", channel)
+        caller = asyncio.ensure_future(async_db.db(_slow_ring)())
+        await asyncio.sleep(0.05)
+        caller.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await caller
+        message = await asyncio.wait_for(layer.receive(channel), timeout=3)
+        return [message["text"]]
+
+    assert async_to_sync(go)() == ["after the caller left"]
