@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from agents.models import SkillGroup, User
+from core.widgets import QuickSelect
 from tickets.fields import form_field_for
 from tickets.models import Priority, Ticket, TicketCategory, TicketField, TicketType
 
@@ -88,7 +89,9 @@ class NoteForm(forms.Form):
 
 class ForwardForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    group = forms.ModelChoiceField(label=_("To group"), queryset=SkillGroup.objects.none())
+    group = forms.ModelChoiceField(
+        label=_("To group"), queryset=SkillGroup.objects.none(), widget=QuickSelect
+    )
     text = forms.CharField(
         label=_("Note"),
         widget=forms.Textarea(
@@ -103,7 +106,9 @@ class ForwardForm(forms.Form):
 
 class AssignForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    assignee = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.none())
+    assignee = forms.ModelChoiceField(
+        label=_("Person"), queryset=User.objects.none(), widget=QuickSelect
+    )
     text = forms.CharField(label=_("Note"), required=False)
 
     def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
@@ -113,16 +118,21 @@ class AssignForm(forms.Form):
 
 class HoldForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    reason = forms.ChoiceField(label=_("Waiting for"), choices=Ticket.HoldReason.choices)
+    reason = forms.ChoiceField(
+        label=_("Waiting for"), choices=Ticket.HoldReason.choices, widget=QuickSelect
+    )
     text = forms.CharField(label=_("Note"), required=False)
 
 
 class EditForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     title = forms.CharField(label=_("Title"), max_length=200)
-    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, widget=QuickSelect)
     category = forms.ModelChoiceField(
-        label=_("Category"), queryset=TicketCategory.objects.all(), required=False
+        label=_("Category"),
+        queryset=TicketCategory.objects.all(),
+        required=False,
+        widget=QuickSelect,
     )
 
 
