@@ -1,5 +1,5 @@
 """Websocket consumers of live chat: thin. Validate the frame, call a service through
-database_sync_to_async, answer. The protocol is documented in docs/realtime.md."""
+core.async_db.db, answer. The protocol is documented in docs/realtime.md."""
 
 from __future__ import annotations
 
