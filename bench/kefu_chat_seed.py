@@ -27,7 +27,7 @@ from django.db import transaction  # noqa: E402
 
 from agents.models import AgentProfile, GroupMembership, SkillGroup, User  # noqa: E402
 from agents.services import user_create  # noqa: E402
-from settings_app.models import ChannelAccount  # noqa: E402
+from workbench.models import ChannelAccount  # noqa: E402
 
 CHANNEL_KEY = "bench-chat"
 GROUP_NAME = "Bench desk"

@@ -1,4 +1,4 @@
-"""Reads for the supervisors' live board and the reports."""
+"""Reads for the supervisors' live board."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from agents.access import restrict
-from agents.models import AgentProfile, Shop, User
+from agents.models import AgentProfile, User
 from agents.roles import SEAT_ROLES
-from commerce.models import Customer, Order
 
 
 @dataclass(frozen=True)
@@ -58,23 +57,3 @@ def seat_state_counts(rows: list[SeatRow]) -> dict[str, int]:
     for row in rows:
         counts[row.state] = counts.get(row.state, 0) + 1
     return counts
-
-
-def shop_summary_for(*, user: Any) -> QuerySet[Shop]:
-    """Per shop: customers and orders so far (the first report; more arrive with chat)."""
-    return (
-        restrict(Shop.objects.all(), user=user)
-        .annotate(
-            order_count=Count("orders", distinct=True),
-            customer_count=Count("orders__customer", distinct=True),
-        )
-        .order_by("name")
-    )
-
-
-def customer_total_for(*, user: Any) -> int:
-    return restrict(Customer.objects.all(), user=user).count()
-
-
-def order_total_for(*, user: Any) -> int:
-    return restrict(Order.objects.all(), user=user).count()

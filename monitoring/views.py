@@ -3,11 +3,8 @@ from django.shortcuts import render
 
 from core.sections import section_view
 from monitoring.selectors import (
-    customer_total_for,
-    order_total_for,
     seat_board_for,
     seat_state_counts,
-    shop_summary_for,
 )
 
 
@@ -25,13 +22,3 @@ def index(request: HttpRequest) -> HttpResponse:
 def seat_board(request: HttpRequest) -> HttpResponse:
     """The board alone: the page re-reads it whenever the websocket doorbell rings."""
     return render(request, "monitoring/_seat_board.html", _board_context(request))
-
-
-@section_view("reports")
-def reports(request: HttpRequest) -> HttpResponse:
-    context = {
-        "shops": shop_summary_for(user=request.user),
-        "customer_total": customer_total_for(user=request.user),
-        "order_total": order_total_for(user=request.user),
-    }
-    return render(request, "monitoring/reports.html", context)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from service_orders.models import ServiceOrder, TransferStep
+from service_orders.models import IssueType, ServiceOrder, TransferStep
 
 
 class TransferStepInline(admin.TabularInline):
@@ -22,3 +22,9 @@ class ServiceOrderAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+@admin.register(IssueType)
+class IssueTypeAdmin(admin.ModelAdmin):
+    list_display = ("name", "position", "is_active")
+    list_editable = ("position", "is_active")

@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from agents.access import restrict
 from agents.models import Shop, SkillGroup, User
-from service_orders.models import ServiceOrder
-from settings_app.models import ChannelAccount, IssueType
+from service_orders.models import IssueType, ServiceOrder
+from workbench.models import ChannelAccount
 
 _DATE = forms.DateInput(attrs={"type": "date"})
 

@@ -27,7 +27,7 @@ class ServiceOrder(models.Model):
         verbose_name=_("conversation"),
     )
     channel = models.ForeignKey(
-        "settings_app.ChannelAccount",
+        "workbench.ChannelAccount",
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("channel"),
@@ -79,7 +79,7 @@ class ServiceOrder(models.Model):
         _("average agent response (s)"), null=True, blank=True
     )
     issue_type = models.ForeignKey(
-        "settings_app.IssueType",
+        "service_orders.IssueType",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -170,3 +170,19 @@ class TransferStep(models.Model):
         return f"{self.get_kind_display()} {self.at:%H:%M:%S}"
 
     shop_scope_path = "service_order__shop"
+
+
+class IssueType(models.Model):
+    """What a conversation was about (问题类型), chosen by the agent when closing it."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("issue type")
+        verbose_name_plural = _("issue types")
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name

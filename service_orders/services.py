@@ -9,8 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.models import SkillGroup, User
-from service_orders.models import ServiceOrder, TransferStep
-from settings_app.models import IssueType
+from service_orders.models import IssueType, ServiceOrder, TransferStep
 from workbench.errors import ChatError
 from workbench.models import Conversation, Message
 

@@ -3,7 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class SettingsAppConfig(AppConfig):
-    """Channels, routing, business hours, texts and the rest of what admins configure."""
+    """Configuration no domain owns (business calendars, group settings) and the Settings
+    page that gathers every app's admin."""
 
     name = "settings_app"
     verbose_name = _("Settings")

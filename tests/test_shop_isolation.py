@@ -52,7 +52,7 @@ def test_other_shops_customer_is_404(client_for, two_shops_data):
 
 
 def test_reports_would_never_mix_shops(people, shop_a, shop_b, two_shops_data):
-    from monitoring.selectors import order_total_for, shop_summary_for
+    from reports.selectors import order_total_for, shop_summary_for
 
     assert order_total_for(user=people["merchant_a"]) == 1
     assert [s.code for s in shop_summary_for(user=people["merchant_a"])] == ["shop-a"]

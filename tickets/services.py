@@ -30,10 +30,10 @@ from agents.models import AgentProfile, GroupMembership, SkillGroup, User
 from agents.roles import Role
 from commerce.models import Customer, Order
 from core.realtime import broadcast_on_commit
+from integrations.services import webhook_emit
 from service_orders.models import ServiceOrder
 from settings_app.business_time import business_seconds_between, is_open_at
 from settings_app.selectors import group_calendar_spec, group_settings
-from settings_app.services import webhook_emit
 from tickets import sla
 from tickets.fields import clean_answers
 from tickets.models import (

@@ -20,10 +20,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from agents.access import restrict
 from core.sections import SECTIONS_BY_KEY, user_may_enter
-from settings_app.models import ChannelAccount
 from workbench import selectors, services
 from workbench.errors import ChatError
-from workbench.models import Message
+from workbench.models import ChannelAccount, Message
 from workbench.payloads import message_payload
 
 STATUS_FOR = {"unknown_channel": 404, "identity_invalid": 403, "not_authenticated": 401}

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from agents.models import User
 from core.async_db import db
 from core.sections import SECTIONS_BY_KEY, user_may_enter
-from settings_app.models import IssueType
+from service_orders.models import IssueType
 from workbench import selectors, services
 from workbench.errors import ChatError
 from workbench.models import Conversation, Message, Visitor

@@ -24,10 +24,9 @@ from agents.models import AgentProfile, SkillGroup, User
 from commerce.models import Customer
 from core.realtime import broadcast_on_commit
 from service_orders import services as so
-from service_orders.models import ServiceOrder, TransferStep
-from settings_app.models import ChannelAccount, IssueType
+from service_orders.models import IssueType, ServiceOrder, TransferStep
 from workbench.errors import ChatError
-from workbench.models import Conversation, Message, Visitor
+from workbench.models import ChannelAccount, Conversation, Message, Visitor
 from workbench.payloads import conversation_state, message_payload
 
 MAX_TEXT = 4000

@@ -17,7 +17,7 @@ from commerce.selectors import (
 )
 from core.sections import section_view
 from core.types import AuthedRequest
-from settings_app.models import IssueType
+from service_orders.models import IssueType
 from workbench import selectors
 from workbench.chat_views import upload_response
 from workbench.models import Conversation, Message

@@ -175,10 +175,13 @@ INSTALLED_APPS = [
     "agents",
     "commerce",
     "settings_app",
+    "integrations",
+    "knowledge",
     "workbench",
     "service_orders",
     "tickets",
     "monitoring",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -292,8 +295,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "core-heartbeat": {"task": "core.tasks.scheduler_heartbeat", "schedule": 30.0},
     # Picks up webhook retries that are due (and deliveries whose first task was lost).
-    "webhooks-deliver-due": {"task": "settings_app.tasks.webhook_deliver_due", "schedule": 30.0},
-    "webhooks-purge-log": {"task": "settings_app.tasks.webhook_purge_log", "schedule": 3600.0},
+    "webhooks-deliver-due": {"task": "integrations.tasks.webhook_deliver_due", "schedule": 30.0},
+    "webhooks-purge-log": {"task": "integrations.tasks.webhook_purge_log", "schedule": 3600.0},
     # Tickets: assign what waited for working hours or for someone on duty; reassign
     # tickets left untouched; send SLA reminders and breach escalations.
     "tickets-assign-waiting": {"task": "tickets.assign_waiting", "schedule": 60.0},

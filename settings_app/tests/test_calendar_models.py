@@ -5,12 +5,7 @@ from django.core.exceptions import ValidationError
 
 from agents.tests.factories import SkillGroupFactory
 from settings_app.business_time import ALWAYS_OPEN
-from settings_app.models import (
-    BusinessCalendar,
-    CalendarException,
-    GroupSettings,
-    WorkingInterval,
-)
+from settings_app.models import BusinessCalendar, CalendarException, GroupSettings, WorkingInterval
 from settings_app.selectors import group_calendar_spec
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from commerce.tests.factories import OrderFactory
-from settings_app.models import WebhookDelivery
-from settings_app.tests.factories import WebhookEndpointFactory
+from integrations.models import WebhookDelivery
+from integrations.tests.factories import WebhookEndpointFactory
 from tickets import services
 from tickets.models import SlaEvent, Ticket
 from tickets.services import ticket_create

@@ -1,7 +1,8 @@
 import factory
 
 from agents.tests.factories import SkillGroupFactory
-from settings_app.models import ChannelAccount, IssueType
+from service_orders.models import IssueType
+from workbench.models import ChannelAccount
 
 
 class ChannelFactory(factory.django.DjangoModelFactory[ChannelAccount]):

@@ -5,8 +5,7 @@ from __future__ import annotations
 from agents.models import AgentProfile, GroupMembership, Shop, SkillGroup, User
 from agents.roles import Role
 from agents.tests.factories import SkillGroupFactory, UserFactory
-from settings_app.models import ChannelAccount
-from workbench.models import Conversation, Visitor
+from workbench.models import ChannelAccount, Conversation, Visitor
 from workbench.services import conversation_start, visitor_open
 from workbench.tests.factories import ChannelFactory
 

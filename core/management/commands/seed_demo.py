@@ -17,14 +17,9 @@ from agents.models import AgentProfile, GroupMembership, Shop, SkillGroup, User
 from agents.roles import Role
 from agents.services import user_create, user_set_role
 from commerce.models import AfterSale, Customer, Order, Shipment
-from settings_app.models import (
-    CannedReply,
-    ChannelAccount,
-    IssueType,
-    KnowledgeArticle,
-    KnowledgeCategory,
-    KnowledgeQA,
-)
+from knowledge.models import CannedReply, KnowledgeArticle, KnowledgeCategory, KnowledgeQA
+from service_orders.models import IssueType
+from workbench.models import ChannelAccount
 
 DEMO_PASSWORD = "kefu-demo"  # noqa: S105 - printed on purpose; demo only
 

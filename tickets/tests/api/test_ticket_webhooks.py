@@ -7,9 +7,9 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from settings_app.models import WebhookDelivery
-from settings_app.tests.factories import WebhookEndpointFactory
-from settings_app.webhook_events import WEBHOOK_EVENTS
+from integrations.models import WebhookDelivery
+from integrations.tests.factories import WebhookEndpointFactory
+from integrations.webhook_events import WEBHOOK_EVENTS
 from tickets import services
 from tickets.models import Ticket
 from tickets.services import StaleTicketError
@@ -143,5 +143,5 @@ def test_payload_is_not_built_when_nobody_listens(people, make_ticket, monkeypat
     with CaptureQueriesContext(connection) as ctx:
         services.ticket_comment(ticket=fresh, actor=people["admin"], text="note")
     sql = " ".join(q["sql"] for q in ctx.captured_queries)
-    assert sql.count('FROM "settings_app_webhookendpoint"') == 1
+    assert sql.count('FROM "integrations_webhookendpoint"') == 1
     assert 'FROM "commerce_order"' not in sql and 'FROM "tickets_tickettype"' not in sql
