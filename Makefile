@@ -6,13 +6,14 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint up up-demo lock messages browsers clean help bench-tickets bench-chat
+.PHONY: demo test lint hooks up up-demo lock messages browsers clean help bench-tickets bench-chat
 
 help:
 	@echo "make demo   - run the self-contained demo on http://127.0.0.1:8000 (SQLite, no services)"
 	@echo "make test   - lint, types, migrations check, deploy check, the whole test suite"
 	@echo "make up     - full stack (web x2, Celery worker, beat) on local Postgres and Redis"
 	@echo "make messages - extract and compile translations (needs gettext)"
+	@echo "make hooks - git pre-commit hooks: ruff check, ruff format --check, mypy (.pre-commit-config.yaml)"
 	@echo "make bench-tickets - ticket list at 1M tickets vs django-helpdesk (bench/README.md)"
 	@echo "make bench-chat - chat latency over websockets, echo floor (bench/README.md)"
 
@@ -41,6 +42,10 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+# Git hooks from .pre-commit-config.yaml; they run this .venv's ruff and mypy.
+hooks: $(STAMP)
+	$(VENV)/bin/pre-commit install
 
 # Full stack without Docker: Postgres and Redis on this machine, production settings over
 # plain HTTP on 127.0.0.1:8000. Honcho runs the Procfile (web, worker, beat).
