@@ -182,7 +182,8 @@ class GroupMembership(models.Model):
 
 
 class Capability(models.Model):
-    """No table: a home for the section permissions that roles grant (see agents.roles)."""
+    """No table: a home for the capabilities that roles grant (see agents.roles), so that
+    admins see them on each role group."""
 
     class Meta:
         managed = False
@@ -197,6 +198,10 @@ class Capability(models.Model):
             ("view_agents", _("Can see agents and their KPIs")),
             ("view_reports", _("Can see reports")),
             ("use_info_query", _("Can use the info query")),
+            ("supervise", _("Can supervise: take over, close or transfer any conversation")),
+            ("hold_seat", _("Holds a seat and takes conversations")),
+            ("browse_tickets", _("Can browse every ticket in scope")),
+            ("duty_off_seat", _("Receives tickets without holding a seat")),
         ]
 
     def __str__(self) -> str:

@@ -24,9 +24,8 @@ class Role(models.TextChoices):
 # Roles that serve the whole platform, and so see every shop's data.
 PLATFORM_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.AGENT, Role.BUSINESS_STAFF})
 
-# Roles that hold a seat (坐席) and take conversations; business staff only handle tickets.
-SEAT_ROLES = frozenset({Role.SUPERVISOR, Role.AGENT, Role.MERCHANT_AGENT})
-ALL_CAPABILITIES = frozenset(
+# Sections a role may enter (each one a page of the navigation, see core.sections).
+SECTION_CAPABILITIES = frozenset(
     {
         "use_workbench",
         "view_service_orders",
@@ -37,17 +36,40 @@ ALL_CAPABILITIES = frozenset(
         "use_info_query",
     }
 )
+# What a role may do, beyond entering pages. Asked through agents.capabilities.may().
+#   supervise       override anywhere in scope: close or transfer anyone's conversation,
+#                   see every group's queue, act on any ticket as a group lead would
+#   hold_seat       has a seat (坐席): takes conversations, is a transfer target
+#   browse_tickets  sees every ticket in scope, not only those of their own groups
+#   duty_off_seat   receives tickets as a group member without being on a seat
+ACTION_CAPABILITIES = frozenset({"supervise", "hold_seat", "browse_tickets", "duty_off_seat"})
+ALL_CAPABILITIES = SECTION_CAPABILITIES | ACTION_CAPABILITIES
+
+_AGENT = frozenset(
+    {
+        "use_workbench",
+        "view_service_orders",
+        "view_tickets",
+        "use_info_query",
+        "hold_seat",
+        "browse_tickets",
+    }
+)
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.ADMIN: ALL_CAPABILITIES,
-    Role.SUPERVISOR: ALL_CAPABILITIES,
-    Role.AGENT: frozenset(
-        {"use_workbench", "view_service_orders", "view_tickets", "use_info_query"}
-    ),
-    Role.MERCHANT_AGENT: frozenset(
-        {"use_workbench", "view_service_orders", "view_tickets", "use_info_query"}
-    ),
-    Role.BUSINESS_STAFF: frozenset({"view_tickets", "use_info_query"}),
+    Role.ADMIN: ALL_CAPABILITIES - {"hold_seat", "duty_off_seat"},
+    Role.SUPERVISOR: ALL_CAPABILITIES - {"duty_off_seat"},
+    Role.AGENT: _AGENT,
+    Role.MERCHANT_AGENT: _AGENT,
+    Role.BUSINESS_STAFF: frozenset({"view_tickets", "use_info_query", "duty_off_seat"}),
 }
+
+
+def roles_with(capability: str) -> frozenset[str]:
+    """The role names (group names) that carry a capability."""
+    if capability not in ALL_CAPABILITIES:
+        raise ValueError(f"unknown capability {capability!r}")
+    return frozenset(str(r) for r, caps in ROLE_CAPABILITIES.items() if capability in caps)
+
 
 # Admins configure everything in Django admin: every model permission of Kefu's own apps
 # (the project apps in INSTALLED_APPS) and of the third-party apps they manage.

@@ -1,7 +1,7 @@
 """The back office's sections: one table drives the navigation and guards the views.
 
 A section is shown in the navigation exactly when its view would let the user in, because
-both read the same permission from here.
+both ask agents.capabilities.may for the same capability.
 """
 
 from __future__ import annotations
@@ -18,25 +18,25 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from agents.capabilities import may
+
 
 @dataclass(frozen=True)
 class Section:
     key: str
     label: str | Promise
     url_name: str
-    permission: str | None  # None: staff (Django admin) only
+    capability: str | None  # None: staff (Django admin) only
 
 
 SECTIONS: tuple[Section, ...] = (
-    Section("workbench", _("Workbench"), "workbench:index", "agents.use_workbench"),
-    Section(
-        "service_orders", _("Service orders"), "service_orders:list", "agents.view_service_orders"
-    ),
-    Section("tickets", _("Tickets"), "tickets:list", "agents.view_tickets"),
-    Section("monitoring", _("Monitoring"), "monitoring:index", "agents.view_monitoring"),
-    Section("agents", _("Agents"), "agents:list", "agents.view_agents"),
-    Section("reports", _("Reports"), "reports:index", "agents.view_reports"),
-    Section("info_query", _("Info query"), "info_query:search", "agents.use_info_query"),
+    Section("workbench", _("Workbench"), "workbench:index", "use_workbench"),
+    Section("service_orders", _("Service orders"), "service_orders:list", "view_service_orders"),
+    Section("tickets", _("Tickets"), "tickets:list", "view_tickets"),
+    Section("monitoring", _("Monitoring"), "monitoring:index", "view_monitoring"),
+    Section("agents", _("Agents"), "agents:list", "view_agents"),
+    Section("reports", _("Reports"), "reports:index", "view_reports"),
+    Section("info_query", _("Info query"), "info_query:search", "use_info_query"),
     Section("settings", _("Settings"), "settings_app:index", None),
 )
 SECTIONS_BY_KEY = {s.key: s for s in SECTIONS}
@@ -45,9 +45,9 @@ SECTIONS_BY_KEY = {s.key: s for s in SECTIONS}
 def user_may_enter(user: Any, section: Section) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
-    if section.permission is None:
+    if section.capability is None:
         return bool(user.is_staff)
-    return bool(user.has_perm(section.permission))
+    return may(user, section.capability)
 
 
 def sections_for(user: Any) -> list[Section]:

@@ -10,8 +10,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from agents.access import restrict
+from agents.capabilities import with_capability_q
 from agents.models import AgentProfile, User
-from agents.roles import SEAT_ROLES
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ def seat_board_for(*, user: Any) -> list[SeatRow]:
     """Every seat the viewer may watch, online first, in two queries."""
     profiles: QuerySet[AgentProfile] = (
         AgentProfile.objects.select_related("user")
-        .filter(user__is_active=True, user__groups__name__in=SEAT_ROLES)
+        .filter(with_capability_q("hold_seat", prefix="user__"), user__is_active=True)
         .distinct()
     )
     visible_users = restrict(User.objects.all(), user=user)

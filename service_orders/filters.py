@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from agents.access import restrict
+from agents.capabilities import with_capability_q
 from agents.models import Shop, SkillGroup, User
 from service_orders.models import IssueType, ServiceOrder
 from workbench.models import ChannelAccount
@@ -14,12 +15,12 @@ from workbench.models import ChannelAccount
 _DATE = forms.DateInput(attrs={"type": "date"})
 
 
-def _scoped(model: Any, **filters: Any) -> Any:
+def _scoped(model: Any, *conditions: Any, **filters: Any) -> Any:
     # Choices are narrowed like the rows: a merchant never sees another shop's names.
     def queryset(request: Any) -> Any:
         if request is None:
             return model.objects.none()
-        return restrict(model.objects.filter(**filters), user=request.user)
+        return restrict(model.objects.filter(*conditions, **filters), user=request.user)
 
     return queryset
 
@@ -34,7 +35,7 @@ class ServiceOrderFilter(django_filters.FilterSet):
     shop = django_filters.ModelChoiceFilter(queryset=_scoped(Shop, is_active=True), label=_("Shop"))
     channel = django_filters.ModelChoiceFilter(queryset=_scoped(ChannelAccount), label=_("Channel"))
     agent = django_filters.ModelChoiceFilter(
-        queryset=_scoped(User, groups__name__in=["agent", "supervisor", "merchant_agent"]),
+        queryset=_scoped(User, with_capability_q("hold_seat")),
         label=_("Agent"),
     )
     group = django_filters.ModelChoiceFilter(

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.shortcuts import render
 
+from agents.capabilities import may
 from core.sections import section_view
 from core.types import AuthedRequest
 from service_orders.filters import ServiceOrderFilter
@@ -43,7 +44,7 @@ def service_order_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     chat_messages, steps = replay_for(order)
     tickets = (
         list(tickets_of_service_order(user=request.user, service_order=order))
-        if request.user.has_perm("agents.view_tickets")
+        if may(request.user, "view_tickets")
         else []
     )
     return render(

@@ -18,9 +18,9 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agents.access import get_for, restrict, scope_for, user_role
+from agents.access import get_for, restrict, scope_for
+from agents.capabilities import may
 from agents.models import GroupMembership, SkillGroup, User
-from agents.roles import Role
 from service_orders.models import ServiceOrder
 from tickets.models import Ticket, TicketAttachment, TicketNode, TicketType
 from workbench.models import Message
@@ -31,14 +31,14 @@ TABS = ("mine", "groups", "all")
 
 def tabs_for(user: Any) -> tuple[str, ...]:
     """Business staff work their groups' tickets; everyone else may also see all (in scope)."""
-    if user_role(user) == Role.BUSINESS_STAFF:
+    if not may(user, "browse_tickets"):
         return ("mine", "groups")
     return TABS
 
 
 def ticket_base_for(*, user: Any) -> QuerySet[Ticket]:
     qs = restrict(Ticket.objects.all(), user=user)
-    if user_role(user) == Role.BUSINESS_STAFF:
+    if not may(user, "browse_tickets"):
         in_group = GroupMembership.objects.filter(group_id=OuterRef("group_id"), user_id=user.pk)
         watching = Ticket.watchers.through.objects.filter(ticket_id=OuterRef("pk"), user_id=user.pk)
         qs = qs.filter(
@@ -226,7 +226,7 @@ def group_counts_for(*, user: Any) -> list[dict[str, Any]]:
         key = "all"
     else:
         key = "shops-" + "-".join(str(pk) for pk in sorted(scope.shop_ids))
-    if user_role(user) == Role.BUSINESS_STAFF:
+    if not may(user, "browse_tickets"):
         key += f"-user-{user.pk}"
     cached: list[dict[str, Any]] | None = cache.get(f"tickets:group-counts:{key}")
     if cached is None:
@@ -238,7 +238,7 @@ def group_counts_for(*, user: Any) -> list[dict[str, Any]]:
 def _group_counts(*, user: Any) -> list[dict[str, Any]]:
     now = timezone.now()
     qs = restrict(Ticket.objects.all(), user=user)
-    if user_role(user) == Role.BUSINESS_STAFF:
+    if not may(user, "browse_tickets"):
         # Their groups' counts; a plain IN keeps this on the open-tickets index.
         qs = qs.filter(
             group_id__in=list(

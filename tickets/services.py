@@ -25,9 +25,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from agents.access import can_see_shop, scope_for, user_role
+from agents.access import can_see_shop, scope_for
+from agents.capabilities import may
 from agents.models import AgentProfile, GroupMembership, SkillGroup, User
-from agents.roles import Role
+from agents.roles import roles_with
 from commerce.models import Customer, Order
 from core.realtime import broadcast_on_commit
 from integrations.services import webhook_emit
@@ -247,7 +248,7 @@ def is_lead(user: User, group_id: int) -> bool:
 
 def can_supervise(user: User, ticket: Ticket) -> bool:
     """Supervisors and admins override anywhere; a group's leads within their group."""
-    return user_role(user) in {Role.ADMIN, Role.SUPERVISOR} or is_lead(user, ticket.group_id)
+    return may(user, "supervise") or is_lead(user, ticket.group_id)
 
 
 def can_work(user: User, ticket: Ticket) -> bool:
@@ -400,7 +401,7 @@ def on_duty_members(group_id: int) -> QuerySet[User]:
     """Members of a group who may receive a ticket now (calendar aside)."""
     # Exists, not a join: a join on groups would multiply the open-ticket count below.
     business_staff = User.groups.through.objects.filter(
-        user_id=OuterRef("pk"), group__name=Role.BUSINESS_STAFF
+        user_id=OuterRef("pk"), group__name__in=sorted(roles_with("duty_off_seat"))
     )
     return User.objects.filter(
         Q(agent_profile__state__in=ON_DUTY) | Q(Exists(business_staff)),

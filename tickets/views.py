@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from agents.capabilities import may
 from commerce.selectors import customer_list_for, order_list_for
 from core.sections import section_view
 from core.types import AuthedRequest
@@ -241,7 +242,7 @@ def ticket_pick_type(request: AuthedRequest) -> HttpResponse:
 def _service_order_for(request: AuthedRequest, pk: int) -> ServiceOrder:
     """A service order to link: the linker must be allowed to read service orders (the
     draft quotes the chat), and it must be in their shops (404 otherwise)."""
-    if not request.user.has_perm("agents.view_service_orders"):
+    if not may(request.user, "view_service_orders"):
         raise PermissionDenied
     return service_order_get_for(user=request.user, pk=pk)
 

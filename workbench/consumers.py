@@ -583,9 +583,9 @@ class AgentConsumer(FrameConsumer):
 
 
 def _supervises(user: User) -> bool:
-    from agents.access import user_role
+    from agents.capabilities import may
 
-    return user_role(user) in {"admin", "supervisor"}
+    return may(user, "supervise")
 
 
 def _may_hold(agent: User, conversation: Conversation) -> bool:

@@ -8,7 +8,8 @@ from typing import Any
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from agents.access import get_for, restrict, scope_for
+from agents.access import get_for, restrict
+from agents.capabilities import may, with_capability_q
 from agents.models import SkillGroup
 from workbench.models import Conversation, Message, Visitor
 
@@ -43,9 +44,8 @@ def workbench_lists_for(*, user: Any) -> dict[str, list[Conversation]]:
         Message.objects.filter(conversation=OuterRef("pk")).order_by("-seq").values("text")[:1]
     )
     base = conversation_list_for(user=user).annotate(last_text=Subquery(last_text))
-    scope = scope_for(user)
     waiting = base.filter(status=Conversation.Status.QUEUED)
-    if not (scope.all_shops and scope.role in {"admin", "supervisor"}):
+    if not may(user, "supervise"):
         waiting = waiting.filter(group__memberships__user=user)
     start_of_day = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     return {
@@ -90,17 +90,14 @@ def transfer_targets_for(*, user: Any) -> dict[str, Any]:
     from agents.selectors import user_list_for
 
     groups = restrict(SkillGroup.objects.filter(is_active=True).select_related("shop"), user=user)
-    agents = user_list_for(user=user).filter(
-        groups__name__in=["agent", "supervisor", "merchant_agent"]
-    )
+    agents = user_list_for(user=user).filter(with_capability_q("hold_seat"))
     return {"groups": list(groups), "agents": list(agents)}
 
 
 def queue_groups_for(*, user: Any) -> list[SkillGroup]:
     """Groups whose waiting list the user's workbench shows and listens to."""
-    scope = scope_for(user)
     groups = restrict(SkillGroup.objects.filter(is_active=True), user=user)
-    if not (scope.all_shops and scope.role in {"admin", "supervisor"}):
+    if not may(user, "supervise"):
         groups = groups.filter(memberships__user=user)
     return list(groups.order_by("pk"))
 
@@ -108,11 +105,7 @@ def queue_groups_for(*, user: Any) -> list[SkillGroup]:
 def transfer_agent_for(*, user: Any, pk: int) -> Any:
     from agents.selectors import user_list_for
 
-    return (
-        user_list_for(user=user)
-        .filter(pk=pk, groups__name__in=["agent", "supervisor", "merchant_agent"])
-        .first()
-    )
+    return user_list_for(user=user).filter(with_capability_q("hold_seat"), pk=pk).first()
 
 
 def transfer_group_for(*, user: Any, pk: int) -> SkillGroup | None:

@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'capability',
                 'verbose_name_plural': 'capabilities',
-                'permissions': [('use_workbench', 'Can use the agent workbench'), ('view_service_orders', 'Can see service orders'), ('view_tickets', 'Can see tickets'), ('view_monitoring', 'Can watch seats and queues'), ('view_agents', 'Can see agents and their KPIs'), ('view_reports', 'Can see reports'), ('use_info_query', 'Can use the info query')],
+                'permissions': [('use_workbench', 'Can use the agent workbench'), ('view_service_orders', 'Can see service orders'), ('view_tickets', 'Can see tickets'), ('view_monitoring', 'Can watch seats and queues'), ('view_agents', 'Can see agents and their KPIs'), ('view_reports', 'Can see reports'), ('use_info_query', 'Can use the info query'), ('supervise', 'Can supervise: take over, close or transfer any conversation'), ('hold_seat', 'Holds a seat and takes conversations'), ('browse_tickets', 'Can browse every ticket in scope'), ('duty_off_seat', 'Receives tickets without holding a seat')],
                 'managed': False,
                 'default_permissions': (),
             },

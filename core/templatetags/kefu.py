@@ -32,3 +32,11 @@ def role_label(user: Any) -> str:
 
     role = role_of(user)
     return str(Role(role).label) if role else "–"
+
+
+@register.filter(name="may")
+def may_filter(user: Any, capability: str) -> bool:
+    """`{% if user|may:"view_tickets" %}`: the templates' door to agents.capabilities.may."""
+    from agents.capabilities import may
+
+    return may(user, capability)

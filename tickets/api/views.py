@@ -24,6 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
+from agents.capabilities import may
 from agents.models import User
 from commerce.selectors import customer_list_for, order_list_for
 from service_orders.selectors import service_order_list_for
@@ -76,7 +77,7 @@ class CanUseTickets(BasePermission):
     message = gettext_lazy("Your role has no access to tickets.")
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return bool(request.user and request.user.has_perm("agents.view_tickets"))
+        return may(request.user, "view_tickets")
 
 
 @contextmanager
@@ -329,7 +330,7 @@ class TicketViewSet(viewsets.GenericViewSet[Ticket]):
         if data.get("service_order"):
             # Like the page's "ticket from this chat": the service orders permission, then
             # the user's shop scope (agents.access.restrict, inside the selector).
-            if self.actor.has_perm("agents.view_service_orders"):
+            if may(self.actor, "view_service_orders"):
                 service_order = (
                     service_order_list_for(user=user).filter(pk=data["service_order"]).first()
                 )
