@@ -15,6 +15,8 @@
  * normal end — do not reconnect ("closed"). Anything else (1006 network, 1011, 1012
  * restart, ...) reconnects with exponential backoff, jittered, capped. A connection that
  * closes right after opening keeps backing off instead of starting again from the floor.
+ * (A consumer that refuses before accepting the handshake gives the browser HTTP 403, which
+ * it reports as 1006, not 44xx: only a close after accept reaches the page as "denied".)
  */
 (function (global) {
   "use strict";
