@@ -75,8 +75,8 @@ def service_order_first_response(*, conversation_id: int, at: datetime) -> None:
         order.save(update_fields=["first_response_at", "first_response_seconds"])
 
 
-def response_metrics(messages: QuerySet[Message] | list[Message]) -> tuple[int, int, int | None]:
-    """(customer messages, agent messages, average agent response in seconds).
+def _turns(messages: QuerySet[Message] | list[Message]) -> tuple[int, int, list[float]]:
+    """(customer messages, agent messages, each answered turn's response delay in seconds).
 
     A customer turn starts with the first customer message after an agent message (or the
     start); it is answered by the next agent message. Unanswered turns do not count.
@@ -94,8 +94,19 @@ def response_metrics(messages: QuerySet[Message] | list[Message]) -> tuple[int, 
             if waiting_since is not None:
                 gaps.append((message.created_at - waiting_since).total_seconds())
                 waiting_since = None
+    return customer, agent, gaps
+
+
+def response_metrics(messages: QuerySet[Message] | list[Message]) -> tuple[int, int, int | None]:
+    """(customer messages, agent messages, average agent response in seconds)."""
+    customer, agent, gaps = _turns(messages)
     average = round(sum(gaps) / len(gaps)) if gaps else None
     return customer, agent, average
+
+
+def answered_turns(messages: QuerySet[Message] | list[Message]) -> int:
+    """The workbench's "exchanges": customer turns an agent has answered (see _turns)."""
+    return len(_turns(messages)[2])
 
 
 def service_order_close(

@@ -158,10 +158,22 @@ def chat_page(request: HttpRequest, key: str) -> HttpResponse:
         {
             "channel": channel,
             "embedded": request.GET.get("embed") == "1",
-            "max_mb": services.MAX_ATTACHMENT_BYTES // (1024 * 1024),
+            "attachment_rules": attachment_rules(),
             "labels": chat_labels(),
         },
     )
+
+
+def attachment_rules() -> dict[str, Any]:
+    """The upload rules for the pages (json_script): they warn before sending; the server's
+    check (services.check_attachment) is the one that decides."""
+    types = {t: list(suffixes) for t, suffixes in services.ALLOWED_ATTACHMENT_TYPES.items()}
+    return {
+        "max_bytes": services.MAX_ATTACHMENT_BYTES,
+        "types": types,
+        # The file input's accept attribute.
+        "accept": ",".join([*types, *(s for suffixes in types.values() for s in suffixes)]),
+    }
 
 
 def chat_labels() -> dict[str, str]:

@@ -18,8 +18,9 @@ from commerce.selectors import (
 from core.sections import section_view
 from core.types import AuthedRequest
 from service_orders.models import IssueType
+from service_orders.services import answered_turns
 from workbench import selectors
-from workbench.chat_views import upload_response
+from workbench.chat_views import attachment_rules, upload_response
 from workbench.models import Conversation, Message
 from workbench.payloads import message_payload
 from workbench.services import MAX_ATTACHMENT_BYTES, agent_load
@@ -40,7 +41,7 @@ def index(request: AuthedRequest) -> HttpResponse:
             "issue_types": IssueType.objects.filter(is_active=True),
             "transfer_groups": targets["groups"],
             "transfer_agents": [a for a in targets["agents"] if a.pk != request.user.pk],
-            "max_mb": MAX_ATTACHMENT_BYTES // (1024 * 1024),
+            "attachment_rules": attachment_rules(),
             "labels": workbench_labels(),
         },
     )
@@ -66,10 +67,12 @@ def workbench_labels() -> dict[str, str]:
         "failed": _("Could not send: %(reason)s"),
         "live": _("Live"),
         "offline": _("Reconnecting…"),
+        "denied": _("Disconnected: sign in again and reload the page."),
         "not_yours": _("You are watching this conversation; only the agent holding it can reply."),
         "closed_note": _("This conversation is closed."),
         "too_large": _("Files may be at most %(mb)d MB.")
         % {"mb": MAX_ATTACHMENT_BYTES // (1024 * 1024)},
+        "bad_type": _("Only images (PNG, JPEG, GIF, WebP), PDF and plain text files can be sent."),
         "rated": _("Rated %(n)s/5"),
         "you": _("You"),
         "customer": _("Customer"),
@@ -106,7 +109,7 @@ def api_lists(request: AuthedRequest) -> JsonResponse:
 @section_view("workbench")
 def api_conversation(request: AuthedRequest, pk: int) -> JsonResponse:
     conversation = selectors.conversation_get_for(user=request.user, pk=pk)
-    messages = (
+    messages = list(
         Message.objects.filter(conversation=conversation).select_related("agent").order_by("seq")
     )
     order = getattr(conversation, "service_order", None)
@@ -118,6 +121,7 @@ def api_conversation(request: AuthedRequest, pk: int) -> JsonResponse:
             "agent_name": conversation.agent.name if conversation.agent else "",
             "rating": order.rating if order else None,
             "service_order_id": order.pk if order else None,
+            "exchanges": answered_turns(messages),
         }
     )
     return JsonResponse(

@@ -3,9 +3,7 @@
 (function () {
   "use strict";
   var box = document.getElementById("ticket-toasts");
-  if (!box || !window.WebSocket) return;
-  var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-  var delay = 1000;
+  if (!box || !window.WebSocket || !window.KefuSocket) return;
 
   function label(frame) {
     if (frame.type === "ticket.sla") {
@@ -21,19 +19,10 @@
     box.appendChild(item);
     setTimeout(function () { item.remove(); }, frame.type === "ticket.sla" ? 20000 : 8000);
   }
-  function connect() {
-    var ws = new WebSocket(scheme + location.host + box.dataset.socket);
-    ws.onopen = function () { delay = 1000; };
-    ws.onmessage = function (e) {
-      var frame;
-      try { frame = JSON.parse(e.data); } catch (err) { return; }
+  // KefuSocket (socket.js) reconnects, and stops for good when the server refuses (44xx).
+  KefuSocket.connect(box.dataset.socket, {
+    onframe: function (frame) {
       if (frame.type === "ticket.sla" || frame.type === "ticket.changed") toast(frame);
-    };
-    ws.onclose = function (e) {
-      if (e.code === 4401 || e.code === 4403) return;
-      setTimeout(connect, delay);
-      delay = Math.min(delay * 2, 30000);
-    };
-  }
-  connect();
+    }
+  });
 })();

@@ -1,14 +1,16 @@
 /* Kefu customer chat (full page and inside the widget's iframe). Protocol: docs/realtime.md.
  *
- * Durability: every message gets a client id and waits in localStorage until the server
- * acknowledges it; after any reconnect the page says hello with the last seq it holds,
- * receives exactly what it missed, and resends what is still pending. Messages are drawn
- * once per server id, so a resend or a repeated push never shows twice. */
+ * Durability: every message gets a client id and waits in the outbox (KefuLog, kept in
+ * localStorage) until the server acknowledges it; after any reconnect (KefuSocket) the page
+ * says hello with the last seq it holds, receives exactly what it missed, and resends what
+ * is still in the outbox. The log keeps messages once per id/seq, in order, so a resend or
+ * a repeated push never shows twice. Texts, URLs and upload rules come from the page. */
 (function () {
   "use strict";
   var body = document.body;
   var key = body.dataset.channel;
   var L = JSON.parse(document.getElementById("kchat-labels").textContent);
+  var RULES = JSON.parse(document.getElementById("kchat-attachment-rules").textContent);
   var $ = function (sel) { return document.querySelector(sel); };
   var log = $("[data-log]"), input = $("[data-input]"), statusEl = $("[data-status]");
   var banner = $("[data-banner]"), typingEl = $("[data-typing]"), rateForm = $("[data-rate]");
@@ -19,13 +21,14 @@
     set: function (k, v) { try { localStorage.setItem("kefu." + key + "." + k, JSON.stringify(v)); } catch (e) { /* private mode */ } }
   };
   var token = store.get("token", "");
-  var pending = store.get("pending", []);          // [{client_id, text}]
+  // Messages in memory only: after a reload the page holds nothing, so the first hello asks
+  // for the whole conversation; reconnects ask for what is missing. The outbox is stored.
+  var storage = null;
+  try { storage = window.localStorage; } catch (e) { /* storage blocked: the outbox lives in memory */ }
+  var book = KefuLog.create({ storage: storage, key: "kefu." + key + ".pending" });
   var conv = null;                                 // conversation state from the server
-  // The highest seq on screen. Kept in memory only: after a reload the page holds nothing,
-  // so the first hello asks for the whole conversation; reconnects ask for what is missing.
-  var lastSeq = { id: null, seq: 0 };
-  var shown = {};                                  // message id -> element
-  var ws = null, delay = 1000, typingTimer = null, lastTyping = 0, chosenStars = 0;
+  var heldId = null;                               // the conversation whose seqs we hold
+  var sock = null, typingTimer = null, lastTyping = 0, chosenStars = 0;
 
   function fmt(s, vars) { return s.replace(/%\((\w+)\)[sd]/g, function (_, k) { return vars[k]; }); }
   function uuid() {
@@ -62,8 +65,10 @@
       .catch(function () { el.appendChild(document.createTextNode("📎 " + a.name)); });
   }
 
+  function lastSeq() { return heldId ? book.thread(heldId).lastSeq : 0; }
+
   function draw(m) {
-    if (shown[m.id]) return;
+    if (!book.add(m)) return;
     var p = m.client_id && m.sender === "customer" && log.querySelector('[data-pending="' + CSS.escape(m.client_id) + '"]');
     if (p) p.remove();
     var li = bubble("from-" + m.sender);
@@ -74,15 +79,11 @@
     if (m.text) { var t = document.createElement("div"); t.className = "kchat-text"; t.textContent = m.text; li.appendChild(t); }
     if (m.attachment) fillAttachment(li, m.attachment);
     var meta = document.createElement("div"); meta.className = "kchat-meta"; meta.textContent = time(m.created_at); li.appendChild(meta);
-    // Keep server order by (conversation, seq) even when pushes and catch-up interleave.
-    var after = null;
-    log.querySelectorAll("[data-id]").forEach(function (x) {
-      if (+x.dataset.conv > m.conversation_id || (+x.dataset.conv === m.conversation_id && +x.dataset.seq > m.seq)) { if (!after) after = x; }
-    });
-    var firstPending = log.querySelector("[data-pending]");
-    log.insertBefore(li, after || firstPending || null);
-    shown[m.id] = li;
-    if (conv && m.conversation_id === conv.id && m.seq > lastSeq.seq) { lastSeq = { id: conv.id, seq: m.seq }; }
+    // Keep server order by (conversation, seq) even when pushes and catch-up interleave:
+    // before the first later message on screen.
+    var later = book.next(m), after = null;
+    while (later && !(after = log.querySelector('[data-id="' + later.id + '"]'))) later = book.next(later);
+    log.insertBefore(li, after || log.querySelector("[data-pending]") || null);
     markRead();
     scrollDown();
   }
@@ -108,9 +109,7 @@
 
   function applyState(state) {
     if (!state) { banner.hidden = true; rateForm.hidden = true; ratedEl.hidden = true; setStatus(L.online); return; }
-    if (!conv || conv.id !== state.id) {
-      if (lastSeq.id !== state.id) lastSeq = { id: state.id, seq: 0 };
-    }
+    heldId = state.id;
     conv = state;
     var greeting = log.querySelector(".kchat-greeting"); if (greeting) greeting.remove();
     banner.hidden = true;
@@ -122,45 +121,44 @@
     showReadState();
   }
 
-  function send(frame) { if (ws && ws.readyState === 1) { ws.send(JSON.stringify(frame)); return true; } return false; }
+  function send(frame) { return !!sock && sock.send(frame); }
 
-  function flushPending() { pending.forEach(function (p) { send({ type: "send", client_id: p.client_id, text: p.text }); }); }
+  function flushOutbox() { book.outbox.items().forEach(function (p) { send({ type: "send", client_id: p.client_id, text: p.text }); }); }
 
   function markRead() {
     if (!conv || document.hidden) return;
-    var seq = lastSeq.id === conv.id ? lastSeq.seq : 0;
+    var seq = book.thread(conv.id).lastSeq;
     if (seq > (conv.customer_read_seq || 0)) { conv.customer_read_seq = seq; send({ type: "read", seq: seq }); }
   }
 
   function onFrame(f) {
     switch (f.type) {
       case "welcome":
-        delay = 1000;
         applyState(f.conversation);
         if (!f.conversation && f.channel.greeting && !log.querySelector(".kchat-greeting")) {
           var g = bubble("from-system kchat-greeting"); g.textContent = f.channel.greeting; log.prepend(g);
         }
-        flushPending();
+        flushOutbox();
         break;
       case "messages":
         f.messages.forEach(draw);
-        if (f.more) send({ type: "sync", after_seq: lastSeq.seq });
+        if (f.more) send({ type: "sync", after_seq: lastSeq() });
         break;
       case "message":
         var m = f.message;
-        if (conv && m.conversation_id === conv.id && m.seq > lastSeq.seq + 1) { send({ type: "sync", after_seq: lastSeq.seq }); break; }
         draw(m);
+        // A gap (we hold 7, this is 9): keep it, and ask for what is missing.
+        if (conv && m.conversation_id === conv.id && book.thread(conv.id).hasGap()) send({ type: "sync", after_seq: lastSeq() });
         if (m.sender === "agent") typingEl.hidden = true;
         break;
       case "ack":
-        pending = pending.filter(function (p) { return p.client_id !== f.client_id; });
-        store.set("pending", pending);
-        if (!conv || conv.id !== f.conversation_id || !shown[f.id]) send({ type: "sync", after_seq: conv && conv.id === f.conversation_id ? lastSeq.seq : 0 });
+        book.outbox.ack(f.client_id);
+        if (!conv || conv.id !== f.conversation_id || !book.thread(f.conversation_id).get(f.seq)) send({ type: "sync", after_seq: conv && conv.id === f.conversation_id ? lastSeq() : 0 });
         break;
       case "conversation":
         var fresh = !conv || conv.id !== f.conversation.id;
         applyState(f.conversation);
-        if (fresh) send({ type: "sync", after_seq: 0 });
+        if (fresh) send({ type: "sync", after_seq: lastSeq() });
         break;
       case "typing":
         typingEl.hidden = false; clearTimeout(typingTimer);
@@ -175,11 +173,10 @@
       case "error":
         if (f.client_id && f.code === "conversation_closed") {
           // Closed in the meantime: the same message, resent, starts a new conversation.
-          setTimeout(flushPending, 300);
+          setTimeout(flushOutbox, 300);
         } else if (f.client_id) {
           // Refused for good (not a network problem): stop resending it and say why.
-          pending = pending.filter(function (p) { return p.client_id !== f.client_id; });
-          store.set("pending", pending);
+          book.outbox.drop(f.client_id);
           var el = log.querySelector('[data-pending="' + CSS.escape(f.client_id) + '"]');
           if (el) { el.classList.add("is-failed"); el.querySelector(".kchat-meta").textContent = fmt(L.failed, { reason: f.message }); }
         } else if (f.code === "not_authenticated") { token = ""; store.set("token", ""); }
@@ -195,31 +192,32 @@
       .then(function (j) { token = j.visitor_token; store.set("token", token); });
   }
 
+  // The socket: hello (with what we hold) after every (re)connect. A 4401 means the visitor
+  // token was refused: get a fresh session, then try again (backing off); other refusals
+  // leave the chat offline.
   function connect() {
-    setStatus(L.connecting);
-    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    ws = new WebSocket(scheme + location.host + body.dataset.socket);
-    ws.onopen = function () {
-      var hello = { type: "hello", visitor_token: token };
-      if (lastSeq.id) { hello.conversation_id = lastSeq.id; hello.after_seq = lastSeq.seq; }
-      ws.send(JSON.stringify(hello));
-    };
-    ws.onmessage = function (e) { onFrame(JSON.parse(e.data)); };
-    ws.onclose = function (e) {
-      setStatus(L.offline);
-      var again = e.code === 4401 ? function () { session().then(connect, retry); } : connect;
-      setTimeout(again, delay);
-      delay = Math.min(delay * 2, 15000);
-    };
+    sock = KefuSocket.connect(body.dataset.socket, {
+      onopen: function () {
+        var hello = { type: "hello", visitor_token: token };
+        if (heldId) { hello.conversation_id = heldId; hello.after_seq = lastSeq(); }
+        send(hello);
+      },
+      onframe: onFrame,
+      onstatus: function (status, code) {
+        if (status === "connecting") setStatus(L.connecting);
+        else if (status === "retrying" || status === "denied" || status === "closed") setStatus(L.offline);
+        if (status === "denied" && code === 4401) {
+          session().then(sock.retry, function (err) { if (err && err.error) setStatus(err.message || L.offline); else sock.retry(); });
+        }
+      }
+    });
   }
-  function retry() { setTimeout(function () { session().then(connect, retry); }, delay); delay = Math.min(delay * 2, 15000); }
-
   $("[data-compose]").addEventListener("submit", function (e) {
     e.preventDefault();
     var text = input.value.trim();
     if (!text) return;
     var item = { client_id: uuid(), text: text };
-    pending.push(item); store.set("pending", pending);
+    book.outbox.put(item.client_id, { text: text });
     drawPending(item);
     send({ type: "send", client_id: item.client_id, text: text });
     input.value = ""; input.focus();
@@ -245,13 +243,16 @@
   $("[data-emoji]").addEventListener("click", function () { emojiPanel.hidden = !emojiPanel.hidden; });
 
   // Files and images over HTTP, with the same client-id idempotency as text.
-  var maxBytes = (+body.dataset.maxMb) * 1024 * 1024;
-  var okType = /^(image\/(png|jpeg|gif|webp)|application\/pdf|text\/plain)$/;
+  // The rules are the server's (json_script); it checks again, and decides.
+  function allowedFile(file) {
+    var name = file.name.toLowerCase();
+    return Object.keys(RULES.types).some(function (t) { return RULES.types[t].some(function (s) { return name.slice(-s.length) === s; }); });
+  }
   $("[data-file]").addEventListener("change", function (e) {
     var file = e.target.files[0]; e.target.value = "";
     if (!file) return;
-    if (file.size > maxBytes) { alertLine(L.too_large); return; }
-    if (!okType.test(file.type) && !/\.(png|jpe?g|gif|webp|pdf|txt)$/i.test(file.name)) { alertLine(L.bad_type); return; }
+    if (file.size > RULES.max_bytes) { alertLine(L.too_large); return; }
+    if (!allowedFile(file)) { alertLine(L.bad_type); return; }
     var item = { client_id: uuid(), text: fmt(L.uploading, { name: file.name }) };
     drawPending(item);
     var form = new FormData(); form.append("client_id", item.client_id); form.append("file", file);
@@ -302,8 +303,11 @@
     setTimeout(function () { go(null); }, 1500);  // an older loader never answers
   }
   function start() {
-    session().then(connect, function (err) { setStatus((err && err.message) || L.offline); if (!err || !err.error) retry(); });
+    setStatus(L.connecting);
+    // A refused session (unknown channel, bad identity) is final; a network failure is not:
+    // the socket's own backoff retries, and its 4401 path asks for a session again.
+    session().then(connect, function (err) { if (err && err.error) setStatus(err.message || L.offline); else connect(); });
   }
-  pending.forEach(drawPending);
+  book.outbox.items().forEach(drawPending);
   identityThenStart();
 })();

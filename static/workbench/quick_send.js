@@ -9,7 +9,7 @@
   var input = document.querySelector("[data-input]");
   var log = document.querySelector("[data-log]");
   if (!box || !input || !log) return;
-  var cannedUrl = box.dataset.canned, knowledgeUrl = box.dataset.knowledge;
+  var cannedUrl = box.dataset.canned, knowledgeUrl = box.dataset.knowledge, useUrl = box.dataset.cannedUse;
   var search = box.querySelector("[data-quick-search]");
   var cannedList = box.querySelector("[data-quick-canned]");
   var kbList = box.querySelector("[data-quick-kb]");
@@ -48,7 +48,8 @@
     results.slice(0, 12).forEach(function (r) {
       cannedList.appendChild(item(r.title, r.text, r.shortcut || "", function () {
         put(r.text);
-        fetch(cannedUrl + r.id + "/use/", { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrf() } });
+        var at = useUrl.lastIndexOf("/0/");  // reversed by the template with the id 0
+        fetch(useUrl.slice(0, at) + "/" + r.id + "/" + useUrl.slice(at + 3), { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrf() } });
       }));
     });
   }

@@ -1,33 +1,44 @@
 /* The agent workbench. Protocol: docs/realtime.md (agent side).
  * Lists are re-read over HTTP whenever the socket rings `list`; messages arrive over the
- * socket for every watched conversation and are drawn once per server id; after each
- * reconnect every watched conversation is caught up with `watch` + after_seq, and unsent
- * replies (kept with their client ids) are resent. */
+ * socket for every watched conversation and go through the ordered log (KefuLog: drawn
+ * once per id/seq, in seq order); after each reconnect (KefuSocket) every watched
+ * conversation is caught up with `watch` + after_seq, and the outbox (unacknowledged
+ * replies, kept with their client ids) is resent. URLs, texts and the attachment rules come
+ * from the page (data- attributes and json_script), the exchange count from the server. */
 (function () {
   "use strict";
   var root = document.querySelector("[data-workbench]");
   if (!root) return;
   var L = JSON.parse(document.getElementById("wb-labels").textContent);
+  var RULES = JSON.parse(document.getElementById("wb-attachment-rules").textContent);
+  var URLS = root.dataset;
   var me = +root.dataset.user;
   var $ = function (sel, el) { return (el || document).querySelector(sel); };
   var lists = { waiting: [], active: [], closed: [] };
-  var convs = {};        // id -> {info, msgs: {seq: message}, lastSeq, unread}
+  var convs = {};        // id -> {info, unread, watched, readSeq}
+  var book = KefuLog.create({ storage: sessionStorage, key: "wb.pending" });  // messages + outbox
   var current = null;    // id on screen
-  var ws = null, delay = 1000, listTimer = null, typingTimer = null, lastTyping = 0;
-  var pending = JSON.parse(sessionStorage.getItem("wb.pending") || "{}");  // client_id -> {conversation_id, text}
+  var sock = null, listTimer = null, typingTimer = null, refreshTimer = null, lastTyping = 0;
   var log = $("[data-log]"), input = $("[data-input]");
 
   function fmt(s, v) { return s.replace(/%\((\w+)\)[sd]/g, function (_, k) { return v[k]; }); }
   function uuid() { return (crypto.randomUUID && crypto.randomUUID()) || ("a" + Date.now().toString(36) + Math.random().toString(36).slice(2)); }
-  function savePending() { sessionStorage.setItem("wb.pending", JSON.stringify(pending)); }
+  // A URL reversed by the template with the id 0, for another id.
+  function url(template, id) { var i = template.lastIndexOf("/0/"); return template.slice(0, i) + "/" + id + "/" + template.slice(i + 3); }
+  function allowedFile(file) {
+    var name = file.name.toLowerCase();
+    return Object.keys(RULES.types).some(function (t) { return RULES.types[t].some(function (s) { return name.slice(-s.length) === s; }); });
+  }
   function csrf() { var m = document.cookie.match(/csrftoken=([^;]+)/); return m ? m[1] : ""; }
   function span(sec) {
     sec = Math.max(0, Math.round(sec));
     var h = Math.floor(sec / 3600), m = Math.floor(sec % 3600 / 60), s = sec % 60;
     return (h ? h + ":" + String(m).padStart(2, "0") : m) + ":" + String(s).padStart(2, "0");
   }
-  function conv(id) { return convs[id] || (convs[id] = { info: null, msgs: {}, lastSeq: 0, unread: false }); }
-  function send(frame) { if (ws && ws.readyState === 1) { ws.send(JSON.stringify(frame)); return true; } return false; }
+  function conv(id) { return convs[id] || (convs[id] = { info: null, unread: false }); }
+  function lastSeq(id) { return book.thread(id).lastSeq; }
+  function send(frame) { return !!sock && sock.send(frame); }
+  function watch(id) { conv(id).watched = true; send({ type: "watch", conversation_id: id, after_seq: lastSeq(id) }); }
   function name(item) { return item.customer || fmt(L.visitor, { id: item.visitor_id }); }
 
   // --- Session list -------------------------------------------------------------------
@@ -47,7 +58,7 @@
       lists[kind].forEach(function (item) {
         var c = conv(item.id);
         c.info = Object.assign(c.info || {}, item);
-        if (kind === "active" && item.last_seq > c.lastSeq && item.last_seq > item.agent_read_seq && item.id !== current) c.unread = true;
+        if (kind === "active" && item.last_seq > lastSeq(item.id) && item.last_seq > item.agent_read_seq && item.id !== current) c.unread = true;
         var li = document.createElement("li");
         li.className = "wb-item" + (kind === "waiting" ? " is-waiting" : "");
         if (item.id === current) li.classList.add("is-current");
@@ -77,12 +88,12 @@
       .then(function (r) { return r.json(); })
       .then(function (data) {
         lists = data;
+        renderLists();  // (first: it marks unread against what we held)
         // Watch every active conversation so new customer messages turn its row grey.
+        // Their history is not needed until opened: watch from their last seq on.
         data.active.forEach(function (item) {
-          var c = conv(item.id);
-          if (!c.watched) { c.watched = true; send({ type: "watch", conversation_id: item.id, after_seq: Math.max(c.lastSeq, item.last_seq) }); }
+          if (!conv(item.id).watched) { if (item.id !== current) book.thread(item.id).startAfter(item.last_seq); watch(item.id); }
         });
-        renderLists();
         if (current) showHeader();
       });
   }
@@ -104,12 +115,14 @@
     var meta = document.createElement("div"); meta.className = "meta";
     meta.textContent = (m.sender === "agent" ? (m.agent_name || L.you) + " · " : "") + new Date(m.created_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
     li.appendChild(meta);
-    var next = null;
-    log.querySelectorAll("[data-seq]").forEach(function (x) { if (!next && +x.dataset.seq > m.seq) next = x; });
+    // Before the first later message on screen (the log keeps them ordered by seq).
+    var after = book.next(m), next = null;
+    while (after && !(next = log.querySelector('[data-id="' + after.id + '"]'))) after = book.next(after);
     log.insertBefore(li, next || log.querySelector("[data-pending]"));
     log.scrollTop = log.scrollHeight;
   }
   function drawPending(cid, text) {
+    if (log.querySelector('[data-pending="' + CSS.escape(cid) + '"]')) return;
     var li = document.createElement("li"); li.className = "wb-msg from-agent is-pending"; li.dataset.pending = cid;
     li.appendChild(document.createTextNode(text));
     var meta = document.createElement("div"); meta.className = "meta"; meta.textContent = L.sending; li.appendChild(meta);
@@ -117,19 +130,18 @@
   }
   function addMessage(m) {
     var c = conv(m.conversation_id);
-    if (c.msgs[m.seq]) return;
-    c.msgs[m.seq] = m;
+    if (!book.add(m)) return;
     ["active", "closed"].forEach(function (k) {
       lists[k].forEach(function (item) { if (item.id === m.conversation_id && m.text && m.seq >= item.last_seq) { item.last_text = m.text.slice(0, 80); item.last_seq = m.seq; } });
     });
-    if (m.seq > c.lastSeq) c.lastSeq = m.seq;
-    if (m.conversation_id === current) { drawMessage(m); markRead(); showSignals(); renderLists(); }
+    if (m.conversation_id === current) { drawMessage(m); markRead(); renderLists(); refreshSoon(); }
     else { if (m.sender === "customer") c.unread = true; renderLists(); }
   }
   function markRead() {
     var c = convs[current];
-    if (c && c.info && c.info.agent_id === me && !document.hidden && c.lastSeq > (c.readSeq || 0)) {
-      c.readSeq = c.lastSeq; send({ type: "read", conversation_id: current, seq: c.lastSeq });
+    var seq = current ? lastSeq(current) : 0;
+    if (c && c.info && c.info.agent_id === me && !document.hidden && seq > (c.readSeq || 0)) {
+      c.readSeq = seq; send({ type: "read", conversation_id: current, seq: seq });
     }
     if (c) c.unread = false;
   }
@@ -144,9 +156,9 @@
     $('[data-action="transfer"]').hidden = i.status === "closed";
     $('[data-action="close"]').hidden = i.status === "closed";
     var so = $("[data-so-link]");
-    if (i.service_order_id) { so.hidden = false; so.href = "/service-orders/" + i.service_order_id + "/"; }
+    if (i.service_order_id) { so.hidden = false; so.href = url(URLS.serviceOrderUrl, i.service_order_id); }
     var tk = $("[data-ticket-link]");
-    if (tk) { tk.hidden = !i.service_order_id; if (i.service_order_id) tk.href = "/tickets/from-chat/" + i.service_order_id + "/"; }
+    if (tk) { tk.hidden = !i.service_order_id; if (i.service_order_id) tk.href = url(URLS.ticketFromChatUrl, i.service_order_id); }
     var note = $("[data-note]"), compose = $("[data-compose]");
     var mine = i.status === "active" && i.agent_id === me;
     compose.hidden = !mine;
@@ -162,14 +174,8 @@
     $("[data-duration]").textContent = span((end - start) / 1000);
     var waited = ((i.accepted_at ? Date.parse(i.accepted_at) : (i.closed_at ? end : now)) - Date.parse(i.created_at)) / 1000;
     var w = $("[data-waited]"); w.textContent = span(waited); w.classList.toggle("is-long", waited > 60);
-    // An exchange: a customer turn answered by the agent.
-    var n = 0, waiting = false;
-    Object.keys(c.msgs).map(Number).sort(function (a, b) { return a - b; }).forEach(function (s) {
-      var m = c.msgs[s];
-      if (m.sender === "customer") waiting = true;
-      else if (m.sender === "agent" && waiting) { n++; waiting = false; }
-    });
-    $("[data-exchanges]").textContent = n;
+    // Counted by the server (customer turns the agent answered), never here.
+    $("[data-exchanges]").textContent = i.exchanges == null ? "–" : i.exchanges;
   }
 
   function open(id) {
@@ -177,22 +183,35 @@
     var c = conv(id);
     $("[data-empty]").hidden = true; $("[data-conv]").hidden = false;
     log.textContent = ""; $("[data-typing]").hidden = true;
-    fetch("/workbench/api/conversations/" + id + "/", { credentials: "same-origin" })
-      .then(function (r) { return r.json(); })
-      .then(function (data) {
-        if (current !== id) return;
-        c.info = Object.assign(c.info || {}, data.conversation);
-        data.messages.forEach(function (m) { c.msgs[m.seq] = m; if (m.seq > c.lastSeq) c.lastSeq = m.seq; });
-        Object.keys(c.msgs).map(Number).sort(function (a, b) { return a - b; }).forEach(function (s) { drawMessage(c.msgs[s]); });
-        Object.keys(pending).forEach(function (cid) { if (pending[cid].conversation_id === id) drawPending(cid, pending[cid].text); });
-        c.watched = true;
-        send({ type: "watch", conversation_id: id, after_seq: c.lastSeq });
-        showHeader(); markRead(); renderLists(); showRead(c.info.customer_read_seq);
-        input.focus();
-      });
-    fetch("/workbench/conversations/" + id + "/customer/", { credentials: "same-origin" })
+    loadConversation(id).then(function (data) {
+      if (current !== id) return;
+      book.thread(id).messages().forEach(drawMessage);
+      book.outbox.items().forEach(function (p) { if (p.conversation_id === id) drawPending(p.client_id, p.text); });
+      watch(id);
+      showHeader(); markRead(); renderLists(); showRead(data.conversation.customer_read_seq);
+      input.focus();
+    });
+    fetch(url(URLS.customerPanelUrl, id), { credentials: "same-origin" })
       .then(function (r) { return r.text(); })
       .then(function (html) { if (current === id) $("[data-customer]").innerHTML = html; });
+  }
+  // The conversation as the server has it: its state (with the exchange count) and the
+  // whole history, which the log merges with what it holds (each message kept once).
+  function loadConversation(id) {
+    return fetch(url(URLS.conversationUrl, id), { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        var c = conv(id);
+        c.info = Object.assign(c.info || {}, data.conversation);
+        data.messages.forEach(function (m) { if (book.add(m) && current === id) drawMessage(m); });
+        return data;
+      });
+  }
+  // A new message may change the signals the server counts: re-read them, once for a burst.
+  function refreshSoon() {
+    clearTimeout(refreshTimer);
+    var id = current;
+    refreshTimer = setTimeout(function () { loadConversation(id).then(function () { if (current === id) showSignals(); }); }, 400);
   }
   function showRead(seq) {
     log.querySelectorAll(".from-agent[data-seq]").forEach(function (x) {
@@ -205,24 +224,24 @@
   function onFrame(f) {
     switch (f.type) {
       case "welcome":
-        delay = 1000; setLive(true);
+        // (Re)connected: catch up every watched conversation, then resend the outbox.
         Object.keys(convs).forEach(function (id) { convs[id].watched = false; });
         loadLists().then(function () {
-          if (current) { conv(current).watched = true; send({ type: "watch", conversation_id: current, after_seq: conv(current).lastSeq }); }
-          Object.keys(pending).forEach(function (cid) { var p = pending[cid]; send({ type: "send", conversation_id: p.conversation_id, client_id: cid, text: p.text }); });
+          if (current && !conv(current).watched) watch(current);
+          book.outbox.items().forEach(function (p) { send({ type: "send", conversation_id: p.conversation_id, client_id: p.client_id, text: p.text }); });
         });
         break;
       case "list": listSoon(); break;
-      case "messages": f.messages.forEach(addMessage); if (f.more) send({ type: "watch", conversation_id: f.conversation_id, after_seq: conv(f.conversation_id).lastSeq }); break;
+      case "messages": f.messages.forEach(addMessage); if (f.more) watch(f.conversation_id); break;
       case "message":
-        var c = conv(f.message.conversation_id);
-        if (f.message.seq > c.lastSeq + 1 && c.lastSeq) { send({ type: "watch", conversation_id: f.message.conversation_id, after_seq: c.lastSeq }); break; }
+        // A gap (we hold 7, this is 9): keep it, and ask for what is missing.
         addMessage(f.message);
+        if (book.thread(f.message.conversation_id).hasGap()) watch(f.message.conversation_id);
         if (f.message.sender === "customer" && f.message.conversation_id === current) $("[data-typing]").hidden = true;
         break;
       case "ack":
-        delete pending[f.client_id]; savePending();
-        if (!conv(f.conversation_id).msgs[f.seq]) send({ type: "watch", conversation_id: f.conversation_id, after_seq: conv(f.conversation_id).lastSeq });
+        book.outbox.ack(f.client_id);
+        if (!book.thread(f.conversation_id).get(f.seq)) watch(f.conversation_id);
         break;
       case "conversation":
         var s = f.conversation, cc = conv(s.id);
@@ -243,24 +262,18 @@
         else if (f.action === "transfer" || f.action === "close") { listSoon(); open(f.conversation_id); }
         break;
       case "error":
-        if (f.client_id && pending[f.client_id]) {
-          delete pending[f.client_id]; savePending();
+        if (f.client_id && book.outbox.has(f.client_id)) {
+          book.outbox.drop(f.client_id);
           var el = log.querySelector('[data-pending="' + CSS.escape(f.client_id) + '"]');
           if (el) { el.classList.add("is-failed"); el.querySelector(".meta").textContent = fmt(L.failed, { reason: f.message }); }
         } else { var note = $("[data-note]"); note.hidden = false; note.textContent = f.message; setTimeout(function () { showHeader(); }, 4000); }
         break;
     }
   }
-  function setLive(live) { var el = $("[data-live]"); el.textContent = live ? L.live : L.offline; el.classList.toggle("is-live", live); }
-  function connect() {
-    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    ws = new WebSocket(scheme + location.host + root.dataset.socket);
-    ws.onmessage = function (e) { onFrame(JSON.parse(e.data)); };
-    ws.onclose = function (e) {
-      setLive(false);
-      if (e.code === 4401 || e.code === 4403) return;
-      setTimeout(connect, delay); delay = Math.min(delay * 2, 15000);
-    };
+  function setLive(status) {
+    var el = $("[data-live]"), live = status === "live";
+    el.textContent = live ? L.live : (status === "denied" ? L.denied : L.offline);
+    el.classList.toggle("is-live", live);
   }
 
   // --- Actions ------------------------------------------------------------------------
@@ -292,7 +305,7 @@
     e.preventDefault();
     var text = input.value.trim(); if (!text || !current) return;
     var cid = uuid();
-    pending[cid] = { conversation_id: current, text: text }; savePending();
+    book.outbox.put(cid, { conversation_id: current, text: text });
     drawPending(cid, text);
     send({ type: "send", conversation_id: current, client_id: cid, text: text });
     input.value = "";
@@ -314,14 +327,15 @@
     var file = e.target.files[0]; e.target.value = "";
     if (!file || !current) return;
     var note = $("[data-note]");
-    if (file.size > (+root.dataset.maxMb) * 1048576) { note.hidden = false; note.textContent = L.too_large; return; }
+    if (file.size > RULES.max_bytes) { note.hidden = false; note.textContent = L.too_large; return; }
+    if (!allowedFile(file)) { note.hidden = false; note.textContent = L.bad_type; return; }
     var form = new FormData(); form.append("client_id", uuid()); form.append("file", file);
-    fetch("/workbench/api/conversations/" + current + "/attachments/", { method: "POST", body: form, credentials: "same-origin", headers: { "X-CSRFToken": csrf() } })
+    fetch(url(URLS.uploadUrl, current), { method: "POST", body: form, credentials: "same-origin", headers: { "X-CSRFToken": csrf() } })
       .then(function (r) { return r.json().then(function (j) { if (!r.ok) throw j; return j; }); })
       .then(function (j) { addMessage(j.message); })
       .catch(function (err) { note.hidden = false; note.textContent = (err && err.message) || "?"; });
   });
   document.addEventListener("visibilitychange", markRead);
   setInterval(function () { showSignals(); if (lists.waiting.length) renderLists(); }, 1000);
-  connect();
+  sock = KefuSocket.connect(root.dataset.socket, { onframe: onFrame, onstatus: setLive });
 })();

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -9,7 +11,14 @@ from django.urls import reverse
 from agents.models import GroupMembership
 from commerce.tests.factories import CustomerFactory, OrderFactory
 from tests.permissions import assert_matrix
-from workbench.services import conversation_accept, conversation_start, message_send, visitor_open
+from workbench.services import (
+    ALLOWED_ATTACHMENT_TYPES,
+    MAX_ATTACHMENT_BYTES,
+    conversation_accept,
+    conversation_start,
+    message_send,
+    visitor_open,
+)
 from workbench.tests.helpers import make_channel
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +111,33 @@ def test_agent_upload_needs_to_hold_the_conversation(
     assert post("merchant_b").status_code == 404
     assert post("agent").json()["error"] == "not_your_conversation"
     assert post("business").status_code == 403
+
+
+def test_rules_and_metrics_come_from_the_server_not_from_js(client_for, people, shop_conv):
+    """The pages get the upload rules from services (json_script), and the exchange count
+    (customer turns answered) comes in the conversation payload."""
+    client = client_for("merchant_a")
+    url = reverse("workbench:api_conversation", args=[shop_conv.pk])
+    assert client.get(url).json()["conversation"]["exchanges"] == 0
+    agent = people["merchant_a"]
+    conversation_accept(conversation_id=shop_conv.pk, agent=agent)
+    send = {"conversation_id": shop_conv.pk}
+    message_send(**send, sender="agent", agent=agent, client_id="a1", text="hello")
+    message_send(**send, sender="customer", client_id="2", text="one")
+    message_send(**send, sender="customer", client_id="3", text="two")  # the same turn
+    message_send(**send, sender="agent", agent=agent, client_id="a2", text="answer")
+    assert client.get(url).json()["conversation"]["exchanges"] == 2
+
+    page = client.get(reverse("workbench:index"))
+    rules = json.loads(
+        page.content.decode()
+        .split('id="wb-attachment-rules" type="application/json">')[1]
+        .split("</script>")[0]
+    )
+    assert rules["max_bytes"] == MAX_ATTACHMENT_BYTES
+    assert rules["types"] == {t: list(s) for t, s in ALLOWED_ATTACHMENT_TYPES.items()}
+    assert f'accept="{rules["accept"]}"' in page.content.decode()
+    assert "image/png" in rules["accept"] and ".pdf" in rules["accept"]
+    chat = client_for("anonymous").get(f"/chat/{shop_conv.channel.key}/")
+    assert 'id="kchat-attachment-rules"' in chat.content.decode()
+    assert f'accept="{rules["accept"]}"' in chat.content.decode()

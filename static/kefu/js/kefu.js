@@ -8,13 +8,13 @@
     if (form && event.target.tagName === "SELECT") form.submit();
   });
 
-  // Live boards: the websocket is only a doorbell; on each ring (and after every
-  // reconnect) the board is re-read over HTTP, so a missed ring costs nothing.
+  // Live boards: the websocket (KefuSocket, socket.js) is only a doorbell; on each ring
+  // (and after every reconnect) the board is re-read over HTTP, so a missed ring costs
+  // nothing.
   function liveBoard(el) {
+    if (!window.KefuSocket) return;
     var status = document.querySelector("[data-live-status]");
-    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    var url = scheme + location.host + el.dataset.socket;
-    var delay = 1000, timer = null, pending = false;
+    var timer = null, pending = false;
 
     function refresh() {
       if (pending) return;
@@ -25,23 +25,17 @@
         .catch(function () { /* keep the last good board */ })
         .finally(function () { pending = false; });
     }
-    function setStatus(live) {
-      if (!status) return;
-      status.textContent = live ? el.dataset.labelLive : el.dataset.labelOffline;
+    function setStatus(state) {
+      if (!status || state === "connecting") return;
+      var live = state === "live";
+      status.textContent = live ? el.dataset.labelLive : (state === "denied" ? el.dataset.labelDenied : el.dataset.labelOffline);
       status.classList.toggle("is-live", live);
     }
-    function connect() {
-      var ws = new WebSocket(url);
-      ws.onopen = function () { delay = 1000; setStatus(true); refresh(); };
-      ws.onmessage = function () { clearTimeout(timer); timer = setTimeout(refresh, 150); };
-      ws.onclose = function (e) {
-        setStatus(false);
-        if (e.code === 4401 || e.code === 4403) return; // not allowed: do not hammer
-        setTimeout(connect, delay);
-        delay = Math.min(delay * 2, 30000);
-      };
-    }
-    connect();
+    KefuSocket.connect(el.dataset.socket, {
+      onopen: refresh,
+      onframe: function () { clearTimeout(timer); timer = setTimeout(refresh, 150); },
+      onstatus: setStatus
+    });
     // Times in state tick even when nothing rings.
     setInterval(refresh, 30000);
   }
