@@ -1,7 +1,7 @@
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.db.models import Count, QuerySet
@@ -10,13 +10,17 @@ from django.utils.translation import gettext_lazy as _
 
 from agents.models import AgentProfile, GroupMembership, Shop, SkillGroup, User
 from agents.roles import Role
+from agents.selectors import role_of
+from agents.services import agent_set_state, user_set_role
 
 
 class AgentProfileInline(admin.StackedInline):
     model = AgentProfile
     can_delete = False
     fields = ["max_concurrent", "state", "state_changed_at"]
-    readonly_fields = ["state_changed_at"]
+    # The state changes only through agents.services.agent_set_state (the seat's own
+    # switch, or the seat list's actions): it rings the board and drains the queues.
+    readonly_fields = ["state", "state_changed_at"]
 
 
 class MembershipInline(admin.TabularInline):
@@ -26,15 +30,24 @@ class MembershipInline(admin.TabularInline):
 
 
 class UserChangeForm(BaseUserChangeForm):
+    """The role is one choice, saved by agents.services.user_set_role (never by editing the
+    role groups directly, which would skip what the service keeps in step)."""
+
+    role = forms.ChoiceField(
+        label=_("role"),
+        choices=[("", _("No role (no access)")), *Role.choices],
+        required=False,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["role"] = role_of(self.instance) or ""
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        groups = cleaned.get("groups")
-        if groups is not None:
-            roles = [g.name for g in groups if g.name in Role.values]
-            if len(roles) > 1:
-                raise forms.ValidationError(_("A user has exactly one role; pick one role group."))
-            if roles == [Role.MERCHANT_AGENT] and not cleaned.get("shops"):
-                raise forms.ValidationError(_("A merchant agent must belong to at least one shop."))
+        if cleaned.get("role") == Role.MERCHANT_AGENT and not cleaned.get("shops"):
+            raise forms.ValidationError(_("A merchant agent must belong to at least one shop."))
         return cleaned
 
 
@@ -44,12 +57,20 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ["username", "display_name", "email", "roles", "is_active", "last_login"]
     list_filter = ["is_active", "is_staff", "groups", "shops"]
     search_fields = ["username", "display_name", "email", "first_name", "last_name"]
-    filter_horizontal = ["groups", "user_permissions", "shops"]
+    filter_horizontal = ["user_permissions", "shops"]
     inlines = [AgentProfileInline, MembershipInline]
     fieldsets = (
-        *(DjangoUserAdmin.fieldsets or ()),
-        (_("Kefu"), {"fields": ("display_name", "language", "shops")}),
+        (None, {"fields": ("username", "password")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
+        (_("Kefu"), {"fields": ("role", "display_name", "language", "shops")}),
+        (_("Permissions"), {"fields": ("is_active", "is_superuser", "user_permissions")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if "role" in form.cleaned_data and (not change or "role" in form.changed_data):
+            user_set_role(user=form.instance, role=form.cleaned_data["role"] or None)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).prefetch_related("groups")
@@ -88,10 +109,30 @@ class SkillGroupAdmin(admin.ModelAdmin):
         return obj._members  # type: ignore[attr-defined]
 
 
+def _set_state_action(state: AgentProfile.State) -> Any:
+    def action(modeladmin: Any, request: HttpRequest, queryset: QuerySet[AgentProfile]) -> None:
+        for profile in queryset.select_related("user"):
+            agent_set_state(user=profile.user, state=state)
+        modeladmin.message_user(
+            request,
+            _("%(count)d seats set to %(state)s.") % {"count": len(queryset), "state": state.label},
+            messages.SUCCESS,
+        )
+
+    action.__name__ = f"set_{state.value}"
+    return admin.action(description=_("Set selected seats: %(state)s") % {"state": state.label})(
+        action
+    )
+
+
 @admin.register(AgentProfile)
 class AgentProfileAdmin(admin.ModelAdmin):
+    """Seats. The state is read-only here: the actions change it through the seat service,
+    which stamps the time in state, rings the seat board and drains the queues."""
+
     list_display = ["user", "state", "max_concurrent", "state_changed_at"]
     list_filter = ["state"]
     search_fields = ["user__username", "user__display_name"]
     list_select_related = ["user"]
-    readonly_fields = ["state_changed_at"]
+    readonly_fields = ["state", "state_changed_at"]
+    actions = [_set_state_action(s) for s in AgentProfile.State]

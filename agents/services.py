@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from agents.models import AgentProfile, GroupMembership, Shop, SkillGroup, User
 from agents.roles import Role
+from agents.signals import seat_came_online
 from core.realtime import broadcast_on_commit
 
 SEAT_BOARD_GROUP = "seats.all"
@@ -59,12 +60,15 @@ def user_create(
 
 
 @transaction.atomic
-def user_set_role(*, user: User, role: Role | str) -> None:
-    """Replace the user's role group; admins get access to Django admin, others lose it."""
-    role = Role(role)
+def user_set_role(*, user: User, role: Role | str | None) -> None:
+    """Replace the user's role group (None: no role, so no access); admins get access to
+    Django admin, others lose it. The one path for a role change: the admin's user form
+    calls it too."""
+    role = Role(role) if role else None
     role_groups = Group.objects.filter(name__in=Role.values)
     user.groups.remove(*role_groups)
-    user.groups.add(Group.objects.get(name=role.value))
+    if role is not None:
+        user.groups.add(Group.objects.get(name=role.value))
     is_staff = role == Role.ADMIN or user.is_superuser
     if user.is_staff != is_staff:
         user.is_staff = is_staff
@@ -98,10 +102,10 @@ def agent_set_state(*, user: User, state: AgentProfile.State | str) -> AgentProf
         event = {"type": "seat.changed", "user_id": user.pk, "state": profile.state}
         broadcast_on_commit(SEAT_BOARD_GROUP, event)
         if profile.state == AgentProfile.State.ONLINE:
-            # A seat coming online may take waiting conversations: routing drains the
-            # queues of the agent's groups once this change is committed.
-            from workbench.tasks import drain_queues_of_agent
-
+            # A seat coming online may take waiting conversations: routing (a room above
+            # this one) drains the queues of the agent's groups once this is committed.
             user_id = user.pk
-            transaction.on_commit(lambda: drain_queues_of_agent.delay(user_id))
+            transaction.on_commit(
+                lambda: seat_came_online.send(sender=AgentProfile, user_id=user_id)
+            )
     return profile

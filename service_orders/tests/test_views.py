@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from service_orders.models import ServiceOrder
 from tests.permissions import assert_matrix
+from tests.query_counts import assert_query_count
 from workbench.services import conversation_close, conversation_start, message_send, visitor_open
 from workbench.tests.factories import IssueTypeFactory
 from workbench.tests.helpers import make_channel
@@ -130,3 +131,16 @@ def test_detail_does_not_mix_chat_messages_into_the_flash_messages(client_for, s
     order = _order(make_channel(shop=shop_a, greeting=""), text="flash?")
     page = client_for("merchant_a").get(reverse("service_orders:detail", args=[order.pk]))
     assert '<ul class="messages">' not in page.content.decode()
+
+
+def test_list_and_detail_cost_their_pinned_number_of_queries(client_for):
+    channel = make_channel()
+    client = client_for("supervisor")
+    orders = [_order(channel) for _ in range(3)]
+    list_url = reverse("service_orders:list")
+    detail_url = reverse("service_orders:detail", args=[orders[0].pk])
+    client.get(list_url), client.get(detail_url)  # warm caches
+    with assert_query_count("service_orders.list"):
+        assert client.get(list_url).status_code == 200
+    with assert_query_count("service_orders.detail"):
+        assert client.get(detail_url).status_code == 200
