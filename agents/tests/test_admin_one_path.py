@@ -19,8 +19,8 @@ def _change_form_data(client, user):
     """The admin's own change form for `user`, as the browser would post it back."""
     response = client.get(reverse("admin:agents_user_change", args=[user.pk]))
     form = response.context["adminform"].form
-    data = {}
-    for name, field in form.fields.items():
+    data: dict[str, object] = {}
+    for name in form.fields:
         value = form[name].value()
         if value is None:
             continue
