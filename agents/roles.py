@@ -24,7 +24,7 @@ class Role(models.TextChoices):
 # Roles that serve the whole platform, and so see every shop's data.
 PLATFORM_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.AGENT, Role.BUSINESS_STAFF})
 
-# Sections a role may enter (each one a page of the navigation, see core.sections).
+# Sections a role may enter (each one a page of the navigation, see agents.sections).
 SECTION_CAPABILITIES = frozenset(
     {
         "use_workbench",

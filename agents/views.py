@@ -1,16 +1,17 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agents.forms import PreferencesForm, SeatStateForm
+from agents.sections import section_view, sections_for
 from agents.selectors import user_get_for, user_list_for
 from agents.services import agent_set_state, user_update_preferences
-from core.sections import section_view
 from core.types import AuthedRequest
 
 
@@ -55,3 +56,12 @@ def set_state(request: AuthedRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         target = "home"
     return redirect(target)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each person to the first section their role opens."""
+    sections = sections_for(request.user)
+    if not sections:
+        return render(request, "agents/no_role.html", status=403)
+    return redirect(reverse(sections[0].url_name))

@@ -3,13 +3,14 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from agents import views as agents_views
 from core import views as core_views
 
 admin.site.site_header = "Kefu"
 admin.site.site_title = "Kefu"
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", agents_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include("agents.auth_urls")),
     path("agents/", include("agents.urls")),

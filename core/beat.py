@@ -12,11 +12,10 @@ import threading
 from datetime import datetime
 from typing import Any, cast
 
+from celery import current_app as celery_app
 from celery.schedules import BaseSchedule, maybe_schedule
 from django.db import close_old_connections
 from django.utils import timezone
-
-from config.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
 

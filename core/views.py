@@ -1,23 +1,10 @@
-from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from core.sections import sections_for
 from core.tasks import HEARTBEAT_CACHE_KEY
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """Send each person to the first section their role opens."""
-    sections = sections_for(request.user)
-    if not sections:
-        return render(request, "core/no_role.html", status=403)
-    return redirect(reverse(sections[0].url_name))
 
 
 @never_cache

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
-from core.sections import section_view
+from agents.sections import section_view
 from core.types import AuthedRequest
 from knowledge.forms import PersonalCannedReplyForm
 from knowledge.models import CannedReply

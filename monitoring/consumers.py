@@ -7,8 +7,8 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from agents.sections import SECTIONS_BY_KEY, user_may_enter
 from agents.services import SEAT_BOARD_GROUP
-from core.sections import SECTIONS_BY_KEY, user_may_enter
 
 # Close codes in the 4000 range are ours: 4401 not signed in, 4403 not allowed.
 CLOSE_UNAUTHENTICATED = 4401

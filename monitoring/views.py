@@ -1,7 +1,7 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from core.sections import section_view
+from agents.sections import section_view
 from monitoring.selectors import (
     seat_board_for,
     seat_state_counts,

@@ -1,7 +1,7 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from core.sections import section_view
+from agents.sections import section_view
 from reports.selectors import customer_total_for, order_total_for, shop_summary_for
 
 

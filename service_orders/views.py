@@ -3,8 +3,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.shortcuts import render
 
-from agents.capabilities import may
-from core.sections import section_view
+from agents.sections import section_view
 from core.types import AuthedRequest
 from service_orders.filters import ServiceOrderFilter
 from service_orders.selectors import (
@@ -13,7 +12,6 @@ from service_orders.selectors import (
     service_order_get_for,
     service_order_list_for,
 )
-from tickets.selectors import tickets_of_service_order
 
 
 @section_view("service_orders")
@@ -42,13 +40,8 @@ def service_order_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """The black box: every message, the transfer path and the metrics of one contact."""
     order = service_order_get_for(user=request.user, pk=pk)
     chat_messages, steps = replay_for(order)
-    tickets = (
-        list(tickets_of_service_order(user=request.user, service_order=order))
-        if may(request.user, "view_tickets")
-        else []
-    )
     return render(
         request,
         "service_orders/detail.html",
-        {"order": order, "chat_messages": chat_messages, "steps": steps, "tickets": tickets},
+        {"order": order, "chat_messages": chat_messages, "steps": steps},
     )

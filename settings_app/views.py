@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from core.sections import section_view
+from agents.sections import section_view
 
 
 @section_view("settings")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.management.commands.seed_demo import DEMO_PASSWORD
+from demo.management.commands.seed_demo import DEMO_PASSWORD
 from tests.live_server import CHROMIUM, CHROMIUM_ARGS, demo_server
 
 pytestmark = [

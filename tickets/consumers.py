@@ -11,7 +11,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from core.sections import SECTIONS_BY_KEY, user_may_enter
+from agents.sections import SECTIONS_BY_KEY, user_may_enter
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403

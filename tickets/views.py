@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agents.capabilities import may
+from agents.sections import section_view
 from commerce.selectors import customer_list_for, order_list_for
-from core.sections import section_view
 from core.types import AuthedRequest
 from service_orders.models import ServiceOrder
 from service_orders.selectors import service_order_get_for

@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from agents.access import restrict
-from core.sections import SECTIONS_BY_KEY, user_may_enter
+from agents.sections import SECTIONS_BY_KEY, user_may_enter
 from workbench import selectors, services
 from workbench.errors import ChatError
 from workbench.models import ChannelAccount, Message

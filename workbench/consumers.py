@@ -11,8 +11,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils.translation import gettext as _
 
 from agents.models import User
+from agents.sections import SECTIONS_BY_KEY, user_may_enter
 from core.async_db import db
-from core.sections import SECTIONS_BY_KEY, user_may_enter
 from service_orders.models import IssueType
 from workbench import selectors, services
 from workbench.errors import ChatError

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from agents.models import AgentProfile
+from agents.sections import section_view
 from agents.selectors import seat_for
 from commerce.selectors import (
     customer_get_for,
@@ -15,7 +16,6 @@ from commerce.selectors import (
     customer_search_for,
     order_search_for,
 )
-from core.sections import section_view
 from core.types import AuthedRequest
 from service_orders.models import IssueType
 from service_orders.services import answered_turns

@@ -182,6 +182,7 @@ INSTALLED_APPS = [
     "tickets",
     "monitoring",
     "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -230,7 +231,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "core.context_processors.navigation",
+                "agents.context_processors.navigation",
             ],
         },
     },

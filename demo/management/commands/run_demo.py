@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from core.management.commands.seed_demo import DEMO_PASSWORD, USERS
+from demo.management.commands.seed_demo import DEMO_PASSWORD, USERS
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from django.http import HttpRequest
 
 from agents.access import user_role
 from agents.roles import Role
-from core.sections import sections_for
+from agents.sections import sections_for
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
