@@ -8,8 +8,9 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from agents.access import membership_refusal_for
 from agents.models import AgentProfile, GroupMembership, Shop, SkillGroup, User
-from agents.roles import Role
+from agents.roles import PLATFORM_ROLES, Role
 from agents.selectors import role_of
 from agents.services import agent_set_state, user_set_role
 
@@ -46,8 +47,24 @@ class UserChangeForm(BaseUserChangeForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if cleaned.get("role") == Role.MERCHANT_AGENT and not cleaned.get("shops"):
+        role = cleaned.get("role") or None
+        shops = cleaned.get("shops")
+        if role == Role.MERCHANT_AGENT and not shops:
             raise forms.ValidationError(_("A merchant agent must belong to at least one shop."))
+        if self.instance.pk and role is not None:
+            # The groups the user is already in must stay within what they will see.
+            shop_ids = frozenset(s.pk for s in shops or ())
+            refusals = [
+                membership_refusal_for(
+                    user=self.instance,
+                    all_shops=role in PLATFORM_ROLES,
+                    shop_ids=shop_ids,
+                    group=m.group,
+                )
+                for m in self.instance.group_memberships.select_related("group")
+            ]
+            if any(refusals):
+                raise forms.ValidationError([r for r in refusals if r])
         return cleaned
 
 

@@ -54,6 +54,8 @@ def user_create(
     if shops:
         user.shops.set(shops)
     for group in skill_groups:
+        membership = GroupMembership(group=group, user=user)
+        membership.full_clean(validate_unique=False)
         GroupMembership.objects.get_or_create(group=group, user=user)
     AgentProfile.objects.create(user=user, max_concurrent=max_concurrent)
     return user
