@@ -7,3 +7,7 @@ class WorkbenchConfig(AppConfig):
 
     name = "workbench"
     verbose_name = _("Workbench")
+
+    def ready(self) -> None:
+        # Registers the conversation rules with agents.capabilities.
+        from workbench import permissions  # noqa: F401

@@ -6,7 +6,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from workbench.services import conversation_accept, conversation_start, message_send, visitor_open
+from workbench.services.conversations import conversation_accept, conversation_start
+from workbench.services.messages import message_send
+from workbench.services.visitors import visitor_open
 from workbench.tests.helpers import make_channel, online_agent
 
 pytestmark = pytest.mark.django_db
