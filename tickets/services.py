@@ -886,7 +886,7 @@ def ticket_notify_resolution(*, node_id: int) -> bool:
     customer has an address. The message carries a key made from the resolve node, so a
     retried task finds it and sends nothing again. Returns whether anything was sent."""
     from workbench.models import Conversation
-    from workbench.services import conversation_notice
+    from workbench.services.conversations import conversation_notice
 
     node = (
         TicketNode.objects.select_related("ticket__service_order", "ticket__customer")

@@ -24,14 +24,13 @@ from tickets.services import (
 from tickets.tasks import notify_resolution
 from tickets.tests.factories import TicketFieldFactory, TicketTypeFactory
 from workbench.models import Conversation, Message
-from workbench.services import (
+from workbench.services.conversations import (
     conversation_accept,
     conversation_close,
     conversation_start,
-    identity_hash,
-    message_send,
-    visitor_open,
 )
+from workbench.services.messages import message_send
+from workbench.services.visitors import identity_hash, visitor_open
 from workbench.tests.helpers import make_channel, online_agent
 
 pytestmark = pytest.mark.django_db
