@@ -23,7 +23,8 @@ from tests.permissions import assert_matrix
 from tickets.filters import TicketFilter
 from tickets.models import SavedView, Ticket, TicketNode
 from tickets.selectors import PAGE_SIZE, group_counts_for
-from tickets.services import ticket_attach, ticket_create
+from tickets.services.content import ticket_attach
+from tickets.services.lifecycle import ticket_create
 from tickets.tests.conftest import member
 from tickets.tests.factories import TicketTypeFactory
 

@@ -10,9 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from integrations.models import WebhookDelivery
 from integrations.tests.factories import WebhookEndpointFactory
 from integrations.webhook_events import WEBHOOK_EVENTS
-from tickets import services
 from tickets.models import Ticket
-from tickets.services import StaleTicketError
+from tickets.services import content, lifecycle, notifications
+from tickets.services.errors import StaleTicketError
 from tickets.tests.conftest import member
 
 pytestmark = pytest.mark.django_db
@@ -50,13 +50,13 @@ def test_platform_endpoint_gets_every_shops_events_merchant_only_its_own(
     member(other_desk)
     agent = people["agent"]
     ticket = make_ticket()
-    services.ticket_accept(ticket=ticket, actor=agent)
-    services.ticket_comment(ticket=ticket, actor=agent, text="On it")
-    services.ticket_update(ticket=ticket, actor=agent, title="Parcel lost twice")
-    services.ticket_resolve(ticket=ticket, actor=agent, note="Found")
-    services.ticket_close(ticket=ticket, actor=agent)
-    services.ticket_reopen(ticket=ticket, actor=agent, note="Not found after all")
-    services.ticket_forward(ticket=ticket, to_group=other_desk, actor=agent, note="Refund")
+    lifecycle.ticket_accept(ticket=ticket, actor=agent)
+    content.ticket_comment(ticket=ticket, actor=agent, text="On it")
+    content.ticket_update(ticket=ticket, actor=agent, title="Parcel lost twice")
+    lifecycle.ticket_resolve(ticket=ticket, actor=agent, note="Found")
+    lifecycle.ticket_close(ticket=ticket, actor=agent)
+    lifecycle.ticket_reopen(ticket=ticket, actor=agent, note="Not found after all")
+    lifecycle.ticket_forward(ticket=ticket, to_group=other_desk, actor=agent, note="Refund")
     expected = [
         "ticket.created",
         "ticket.assigned",
@@ -70,7 +70,7 @@ def test_platform_endpoint_gets_every_shops_events_merchant_only_its_own(
     assert events(platform) == expected
     assert events(shop_a_hook) == expected
     assert events(shop_b_hook) == []
-    platform_ticket = services.ticket_create(
+    platform_ticket = lifecycle.ticket_create(
         ticket_type=ticket.ticket_type,
         title="Platform",
         submitter=None,
@@ -85,8 +85,8 @@ def test_payload_shape(people, make_ticket, shop_a):
     endpoint = WebhookEndpointFactory.create(event_types=["ticket.resolved"])
     agent = people["agent"]
     ticket = make_ticket(priority="high")
-    services.ticket_accept(ticket=ticket, actor=agent)
-    services.ticket_resolve(ticket=ticket, actor=agent, note="Refunded")
+    lifecycle.ticket_accept(ticket=ticket, actor=agent)
+    lifecycle.ticket_resolve(ticket=ticket, actor=agent, note="Refunded")
     delivery = WebhookDelivery.objects.get(endpoint=endpoint)
     assert delivery.event_shop_id == shop_a.pk
     data = delivery.payload
@@ -119,12 +119,12 @@ def test_a_rolled_back_transition_emits_nothing(people, make_ticket):
         pass
 
     with pytest.raises(Boom), transaction.atomic():
-        services.ticket_accept(ticket=ticket, actor=people["agent"])
+        lifecycle.ticket_accept(ticket=ticket, actor=people["agent"])
         raise Boom
     assert events(endpoint) == before
     ticket.refresh_from_db()
     with pytest.raises(StaleTicketError):
-        services.ticket_accept(ticket=ticket, actor=people["agent"], version=ticket.version - 1)
+        lifecycle.ticket_accept(ticket=ticket, actor=people["agent"], version=ticket.version - 1)
     assert events(endpoint) == before
 
 
@@ -138,10 +138,10 @@ def test_payload_is_not_built_when_nobody_listens(people, make_ticket, monkeypat
     def refuse(*args, **kwargs):
         raise AssertionError("payload built with nobody listening")
 
-    monkeypatch.setattr(services, "ticket_event_payload", refuse)
+    monkeypatch.setattr(notifications, "ticket_event_payload", refuse)
     fresh = Ticket.objects.get(pk=ticket.pk)  # nothing related loaded yet
     with CaptureQueriesContext(connection) as ctx:
-        services.ticket_comment(ticket=fresh, actor=people["admin"], text="note")
+        content.ticket_comment(ticket=fresh, actor=people["admin"], text="note")
     sql = " ".join(q["sql"] for q in ctx.captured_queries)
     assert sql.count('FROM "integrations_webhookendpoint"') == 1
     assert 'FROM "commerce_order"' not in sql and 'FROM "tickets_tickettype"' not in sql
