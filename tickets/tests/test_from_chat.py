@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 
-from agents.tests.factories import SkillGroupFactory
 from commerce.tests.factories import OrderFactory
 from service_orders.models import ServiceOrder
 from tests.permissions import assert_matrix
@@ -31,12 +30,6 @@ from workbench.services import (
 from workbench.tests.helpers import make_channel, online_agent
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def chat_type(db):
-    """A platform type that asks nothing extra: the default for tickets from a chat."""
-    return TicketTypeFactory.create(name="Follow-up", default_group=SkillGroupFactory.create())
 
 
 def chat(shop, *, customer_id: str = "C777", email: str = "", close: bool = False):
