@@ -3,6 +3,9 @@ endpoint only its shop's; a rolled-back change emits nothing; the payload is sta
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
+
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -11,9 +14,10 @@ from integrations.models import WebhookDelivery
 from integrations.tests.factories import WebhookEndpointFactory
 from integrations.webhook_events import WEBHOOK_EVENTS
 from tickets.models import Ticket
-from tickets.services import content, lifecycle, notifications
+from tickets.services import content, lifecycle, notifications, sla
 from tickets.services.errors import StaleTicketError
 from tickets.tests.conftest import member
+from tickets.tests.factories import SlaPolicyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +43,66 @@ def events(endpoint) -> list[str]:
 
 def test_every_ticket_event_is_registered():
     assert set(TICKET_EVENTS) <= set(WEBHOOK_EVENTS)
+
+
+# --- every ticket.* event of the registry has an emitter, proven here ------------------------
+# One situation per event: what a person (or the sweep) does that must emit it. A new
+# ticket.* event in integrations/webhook_events.py fails test_each_registered_ticket_event
+# until its emitter exists in tickets/services and its situation is written here.
+
+
+def _resolved(ticket: Ticket, agent) -> Ticket:
+    lifecycle.ticket_accept(ticket=ticket, actor=agent)
+    return lifecycle.ticket_resolve(ticket=ticket, actor=agent, note="Found")
+
+
+def _sla_check(ticket: Ticket, *, minutes: int) -> None:
+    # The policy answers first within 60 minutes and reminds 30 before (around the clock).
+    sla.ticket_sla_check(ticket_id=ticket.pk, now=ticket.created_at + timedelta(minutes=minutes))
+
+
+SITUATIONS: dict[str, Callable[..., object]] = {
+    "ticket.created": lambda ticket, agent, other_desk: ticket,
+    "ticket.updated": lambda ticket, agent, other_desk: content.ticket_update(
+        ticket=ticket, actor=agent, title="Lost twice"
+    ),
+    "ticket.assigned": lambda ticket, agent, other_desk: lifecycle.ticket_accept(
+        ticket=ticket, actor=agent
+    ),
+    "ticket.commented": lambda ticket, agent, other_desk: content.ticket_comment(
+        ticket=ticket, actor=agent, text="On it"
+    ),
+    "ticket.forwarded": lambda ticket, agent, other_desk: lifecycle.ticket_forward(
+        ticket=ticket, to_group=other_desk, actor=agent, note="Refund it"
+    ),
+    "ticket.resolved": lambda ticket, agent, other_desk: _resolved(ticket, agent),
+    "ticket.closed": lambda ticket, agent, other_desk: lifecycle.ticket_close(
+        ticket=_resolved(ticket, agent), actor=agent
+    ),
+    "ticket.reopened": lambda ticket, agent, other_desk: lifecycle.ticket_reopen(
+        ticket=_resolved(ticket, agent), actor=agent, note="Not found after all"
+    ),
+    "ticket.sla_warning": lambda ticket, agent, other_desk: _sla_check(ticket, minutes=40),
+    "ticket.sla_breached": lambda ticket, agent, other_desk: _sla_check(ticket, minutes=61),
+}
+REGISTERED = sorted(name for name in WEBHOOK_EVENTS if name.startswith("ticket."))
+
+
+def test_every_situation_is_a_registered_event():
+    assert set(SITUATIONS) == set(REGISTERED)
+
+
+@pytest.mark.parametrize("event", REGISTERED)
+def test_each_registered_ticket_event_is_emitted(event, people, make_ticket, other_desk):
+    assert event in SITUATIONS, f"{event} is registered but no test makes tickets emit it"
+    SlaPolicyFactory.create(first_response_minutes=60, remind_before_minutes=30)
+    endpoint = WebhookEndpointFactory.create(event_types=[event])
+    ticket = make_ticket()
+    SITUATIONS[event](ticket, people["agent"], other_desk)
+    delivery = WebhookDelivery.objects.filter(endpoint=endpoint).last()
+    assert delivery is not None, f"nothing emitted {event}"
+    assert delivery.event_type == event
+    assert delivery.payload["ticket"]["id"] == ticket.pk
 
 
 def test_platform_endpoint_gets_every_shops_events_merchant_only_its_own(
