@@ -11,7 +11,8 @@ from django.test import Client
 
 from service_orders.models import ServiceOrder
 from tickets.models import Ticket
-from tickets.services import ticket_accept, ticket_notify_resolution, ticket_resolve
+from tickets.services.lifecycle import ticket_accept, ticket_resolve
+from tickets.services.notifications import ticket_notify_resolution
 from tickets.tests.factories import TicketTypeFactory
 from workbench.models import Message
 from workbench.services.conversations import (
