@@ -3,7 +3,7 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import tickets.models
+import tickets.models.ticket
 from django.conf import settings
 from django.db import migrations, models
 
@@ -95,7 +95,7 @@ class Migration(migrations.Migration):
             name='TicketAttachment',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(upload_to=tickets.models._attachment_path, verbose_name='file')),
+                ('file', models.FileField(upload_to=tickets.models.ticket._attachment_path, verbose_name='file')),
                 ('name', models.CharField(max_length=200, verbose_name='name')),
                 ('size', models.PositiveIntegerField(verbose_name='size')),
                 ('content_type', models.CharField(max_length=100, verbose_name='content type')),

@@ -1,9 +1,9 @@
-"""Tickets (工单): typed work addressed to a group, its nodes (the audit trail) and SLA."""
+"""Tickets (工单): typed work addressed to a group, its nodes (the audit trail), attachments
+and SLA events."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -11,101 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agents.models import Shop, SkillGroup
 from commerce.models import Customer, Order
-
-
-class Priority(models.TextChoices):
-    LOW = "low", _("Low")
-    NORMAL = "normal", _("Normal")
-    HIGH = "high", _("High")
-    URGENT = "urgent", _("Urgent")
-
-
-class TicketCategory(models.Model):
-    """A reporting bucket for tickets (logistics, refund, complaint…)."""
-
-    name = models.CharField(_("name"), max_length=80, unique=True)
-
-    class Meta:
-        verbose_name = _("ticket category")
-        verbose_name_plural = _("ticket categories")
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class TicketType(models.Model):
-    """A template: the fields a submitter fills in once, and where the ticket goes."""
-
-    name = models.CharField(_("name"), max_length=80, unique=True)
-    description = models.TextField(_("description"), blank=True)
-    default_group = models.ForeignKey(
-        SkillGroup,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("default group"),
-    )
-    category = models.ForeignKey(
-        TicketCategory,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="types",
-        verbose_name=_("default category"),
-    )
-    is_active = models.BooleanField(_("active"), default=True)
-    position = models.PositiveSmallIntegerField(_("position"), default=0)
-
-    class Meta:
-        verbose_name = _("ticket type")
-        verbose_name_plural = _("ticket types")
-        ordering = ["position", "name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class TicketField(models.Model):
-    """One field of a ticket type's form."""
-
-    class Kind(models.TextChoices):
-        TEXT = "text", _("Text")
-        LONG_TEXT = "long_text", _("Long text")
-        NUMBER = "number", _("Number")
-        CHOICE = "choice", _("Choice")
-        DATE = "date", _("Date")
-        ORDER_NO = "order_no", _("Order number")
-        AMOUNT = "amount", _("Amount")
-
-    ticket_type = models.ForeignKey(
-        TicketType, on_delete=models.CASCADE, related_name="fields", verbose_name=_("ticket type")
-    )
-    key = models.SlugField(_("key"), max_length=40, help_text=_("Stable name in stored answers."))
-    label = models.CharField(_("label"), max_length=80)
-    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.TEXT)
-    required = models.BooleanField(_("required"), default=False)
-    options = models.TextField(
-        _("options"), blank=True, help_text=_("For a choice: one option per line.")
-    )
-    help_text = models.CharField(_("help text"), max_length=200, blank=True)
-    position = models.PositiveSmallIntegerField(_("position"), default=0)
-
-    class Meta:
-        verbose_name = _("ticket field")
-        verbose_name_plural = _("ticket fields")
-        ordering = ["ticket_type", "position", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["ticket_type", "key"], name="ticketfield_unique_key")
-        ]
-
-    def __str__(self) -> str:
-        return self.label
-
-    @property
-    def option_list(self) -> list[str]:
-        return [line.strip() for line in self.options.splitlines() if line.strip()]
+from tickets.models.config import Priority, SlaPolicy, TicketCategory, TicketType  # noqa: F401
 
 
 class Ticket(models.Model):
@@ -400,49 +306,6 @@ class TicketAttachment(models.Model):
         return self.name
 
 
-class SlaPolicy(models.Model):
-    """First-response and resolution targets, in business minutes of the group's calendar."""
-
-    name = models.CharField(_("name"), max_length=80)
-    ticket_type = models.ForeignKey(
-        TicketType,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="sla_policies",
-        verbose_name=_("ticket type"),
-        help_text=_("Empty: every type."),
-    )
-    priority = models.CharField(
-        _("priority"),
-        max_length=10,
-        choices=Priority.choices,
-        blank=True,
-        help_text=_("Empty: every priority."),
-    )
-    first_response_minutes = models.PositiveIntegerField(
-        _("first response within (business minutes)"),
-        validators=[MinValueValidator(1), MaxValueValidator(60 * 24 * 365)],
-    )
-    resolution_minutes = models.PositiveIntegerField(
-        _("resolve within (business minutes)"),
-        validators=[MinValueValidator(1), MaxValueValidator(60 * 24 * 365)],
-    )
-    remind_before_minutes = models.PositiveIntegerField(
-        _("remind before the deadline (business minutes)"), default=30
-    )
-    reassign_on_breach = models.BooleanField(_("reassign on breach"), default=False)
-    is_active = models.BooleanField(_("active"), default=True)
-
-    class Meta:
-        verbose_name = _("SLA policy")
-        verbose_name_plural = _("SLA policies")
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
 class SlaEvent(models.Model):
     """A reminder or breach notice: one row per deadline value, so it is sent only once."""
 
@@ -475,61 +338,3 @@ class SlaEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.deadline_kind} {self.kind}"
-
-
-class SavedView(models.Model):
-    """A user's named ticket-list filter (the querystring)."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="saved_ticket_views",
-        verbose_name=_("user"),
-    )
-    name = models.CharField(_("name"), max_length=60)
-    querystring = models.CharField(_("filter"), max_length=1000, blank=True)
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
-
-    class Meta:
-        verbose_name = _("saved view")
-        verbose_name_plural = _("saved views")
-        ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(fields=["user", "name"], name="savedview_unique_name")
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class ApiIdempotencyKey(models.Model):
-    """An API create remembered by (user, Idempotency-Key): a retry gets the first answer.
-
-    The row is inserted in the same transaction that creates the ticket, so a concurrent
-    twin waits on the unique index and then reads the committed answer; a failed create
-    rolls its row back and the key may be used again.
-    """
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="+",
-        verbose_name=_("user"),
-    )
-    key = models.CharField(_("key"), max_length=255)
-    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
-    status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
-    response = models.JSONField(_("response"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
-    expires_at = models.DateTimeField(_("expires"))
-
-    class Meta:
-        verbose_name = _("API idempotency key")
-        verbose_name_plural = _("API idempotency keys")
-        constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="apiidempotencykey_once")
-        ]
-        indexes = [models.Index(fields=["expires_at"], name="apiidempotencykey_expiry")]
-
-    def __str__(self) -> str:
-        return self.key
