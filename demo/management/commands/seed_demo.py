@@ -296,7 +296,7 @@ class Command(BaseCommand):
             },
         )
         self._seed_quick_send(shops, groups)
-        from tickets.demo import seed_tickets
+        from demo.tickets import seed_tickets
 
         seed_tickets(groups=groups, now=now)
         for key, name, shop_code, group_key, greeting in CHANNELS:
@@ -313,7 +313,7 @@ class Command(BaseCommand):
             )
         for position, name in enumerate(ISSUE_TYPES):
             IssueType.objects.update_or_create(name=name, defaults={"position": position})
-        from tickets.api.demo import seed_api_integration
+        from demo.api_integration import seed_api_integration
 
         seed_api_integration(shop=shops["blossom-tea"])
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))

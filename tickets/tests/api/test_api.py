@@ -289,7 +289,7 @@ def test_errors_speak_the_requested_language(people, make_ticket):
 
 
 def test_demo_integration_token_reads_its_shops_tickets(people, make_ticket, shop_a):
-    from tickets.api.demo import DEMO_TOKEN, seed_api_integration
+    from demo.api_integration import DEMO_TOKEN, seed_api_integration
 
     seed_api_integration(shop=shop_a)
     seed_api_integration(shop=shop_a)  # idempotent
