@@ -55,8 +55,9 @@ def decode_holiday_file(data: bytes) -> str:
         raise ValidationError(_("The file is not UTF-8 text.")) from None
 
 
-def parse_holiday_file(text: str) -> list[HolidayRow]:
-    """The rows of a holiday file; every line that cannot be read is reported at once."""
+def parse_holiday_file(text: str) -> tuple[list[HolidayRow], list[str]]:
+    """The rows of a holiday file that can be read, and a message for each line that
+    cannot (so that every problem of a file is reported at once)."""
     rows: list[HolidayRow] = []
     errors: list[str] = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -96,6 +97,4 @@ def parse_holiday_file(text: str) -> list[HolidayRow]:
             )
             continue
         rows.append(HolidayRow(line=number, date=day, kind=kind.lower(), name=name))
-    if errors:
-        raise ValidationError(errors)
-    return rows
+    return rows, errors

@@ -81,15 +81,15 @@ def holidays_import_file(
     """Import a holiday file (settings_app.holiday_files): every year it holds, or with
     `year` the one year it declares. All or nothing across years; every problem found in
     the file is reported in one ValidationError."""
-    rows = parse_holiday_file(text)
+    rows, problems = parse_holiday_file(text)
     by_year: dict[int, list[HolidayRow]] = defaultdict(list)
     for row in rows:
         by_year[year if year is not None else row.date.year].append(row)
     if year is not None:
         by_year.setdefault(year, [])
-    if not by_year:
+    if not by_year and not problems:
         raise ValidationError(_("The file lists no days."))
-    problems = [
+    problems += [
         problem
         for each_year, each_rows in sorted(by_year.items())
         for problem in _problems(year=each_year, rows=each_rows, replace=replace)
