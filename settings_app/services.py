@@ -9,9 +9,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from settings_app.holiday_files import HolidayRow, parse_holiday_file
 from settings_app.models import PublicHolidayDay, PublicHolidayYear
+
+_ALREADY_IMPORTED = gettext_lazy(
+    "%(year)s already has an imported list; choose “replace” to import it again."
+)
 
 
 def _problems(*, year: int, rows: Sequence[HolidayRow], replace: bool) -> list[str]:
@@ -40,10 +45,7 @@ def _problems(*, year: int, rows: Sequence[HolidayRow], replace: bool) -> list[s
         else:
             seen[row.date] = row.line
     if not replace and PublicHolidayYear.objects.filter(year=year).exists():
-        problems.append(
-            _("%(year)s already has an imported list; choose “replace” to import it again.")
-            % {"year": year}
-        )
+        problems.append(_ALREADY_IMPORTED % {"year": year})
     return problems
 
 
@@ -63,6 +65,9 @@ def holidays_import(
         stored, created = PublicHolidayYear.objects.select_for_update().get_or_create(
             year=year, defaults={"source": source[:200]}
         )
+        if not created and not replace:
+            # Another import of this year committed since the check above.
+            raise ValidationError(_ALREADY_IMPORTED % {"year": year})
         if not created:
             stored.days.all().delete()
             stored.source = source[:200]

@@ -127,3 +127,19 @@ def test_the_shipped_2027_file_imports(tmp_path):
     days = PublicHolidayDay.objects.filter(year__year=2027)
     assert days.filter(date=date(2027, 2, 6), kind="holiday").exists()  # 春节, by the law
     assert days.count() >= 13  # at least the statutory days
+
+
+def test_a_year_imported_meanwhile_is_not_overwritten_without_replace(tmp_path, monkeypatch):
+    # Two uploads of one year at once: the second passes the check before the first
+    # commits; inside the transaction it must still refuse rather than replace.
+    from django.core.exceptions import ValidationError
+
+    from settings_app import services
+    from settings_app.holiday_files import HolidayRow
+
+    run(write(tmp_path, GOOD), "--year", "2027")
+    monkeypatch.setattr(services, "_problems", lambda **kwargs: [])
+    row = HolidayRow(line=1, date=date(2027, 10, 1), kind="holiday")
+    with pytest.raises(ValidationError, match="2027 already has an imported list"):
+        services.holidays_import(year=2027, rows=[row], replace=False)
+    assert PublicHolidayDay.objects.count() == 3
