@@ -8,3 +8,10 @@ class SettingsAppConfig(AppConfig):
 
     name = "settings_app"
     verbose_name = _("Settings")
+
+    def ready(self) -> None:
+        from core import health
+        from settings_app.selectors import holidays_health
+
+        # /healthz shows the years without a public holiday list (a warning, never a 503).
+        health.register("holidays", holidays_health)

@@ -10,13 +10,17 @@ shortens or lengthens that day's interval instead of breaking the arithmetic.
 
 Which days are open, in order of precedence:
 1. an admin's CalendarException for that date (holiday = closed, workday = open);
-2. with `follow_china_holidays`, the chinese-calendar package: an official holiday is
-   closed, an adjusted working day (调休, e.g. Sunday 2025-09-28) is open; a weekend
-   workday works the hours of `adjusted_weekday`;
-3. the weekly hours.
-chinese-calendar only ships the years the State Council has published. For a year it
-does not know, the weekly hours apply and a warning is logged once per year and process,
-so an operator sees that the package needs an update (or exceptions need entering).
+2. with `follow_china_holidays`, the official list: an official holiday is closed, an
+   adjusted working day (调休, e.g. Sunday 2025-09-28) is open, and a weekend workday works
+   the hours of `adjusted_weekday`. The list is the one imported for that year
+   (PublicHolidayYear, `manage.py import_holidays`) when there is one, else the
+   chinese-calendar package's;
+3. the weekly hours (every other day, weekends included: a shop open on Saturdays stays
+   open on ordinary Saturdays).
+chinese-calendar only ships the years the State Council had published when it was
+released. For a year with neither an imported list nor package data, the weekly hours
+apply and a warning is logged once per year and process; the admin banner and /healthz
+show the gap too (`settings_app.selectors.holiday_years_missing`).
 """
 
 from __future__ import annotations
@@ -52,6 +56,11 @@ class CalendarSpec:
     extra_holidays: frozenset[date] = frozenset()
     extra_workdays: frozenset[date] = frozenset()
     always_open: bool = False
+    # The imported official list: for a year in `official_years` it replaces
+    # chinese-calendar; a date of such a year in neither set is an ordinary day.
+    official_years: frozenset[int] = frozenset()
+    official_holidays: frozenset[date] = frozenset()
+    official_workdays: frozenset[date] = frozenset()
 
     @property
     def zone(self) -> ZoneInfo:
@@ -63,19 +72,46 @@ ALWAYS_OPEN = CalendarSpec(time_zone="UTC", always_open=True)
 _warned_years: set[int] = set()
 
 
-def _china_day(day: date) -> bool | None:
-    """True: official working day; False: official day off; None: year unknown."""
+def library_knows_year(year: int) -> bool:
+    """Whether the installed chinese-calendar has the State Council's list for `year`."""
     try:
-        return bool(chinese_calendar.is_workday(day))
+        chinese_calendar.get_holiday_detail(date(year, 1, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+def _china_day(day: date) -> bool | None:
+    """chinese-calendar's word: False an official day off, True an adjusted working day
+    (调休), None an ordinary day or a year the package does not know."""
+    try:
+        is_holiday, name = chinese_calendar.get_holiday_detail(day)
     except NotImplementedError:
         if day.year not in _warned_years:
             _warned_years.add(day.year)
             logger.warning(
-                "chinese-calendar has no data for %s: using weekly hours only for that year "
-                "(update the chinese-calendar package or enter the holidays as exceptions)",
+                "no public holiday list for %s (chinese-calendar has no data and none was "
+                "imported): using weekly hours only for that year; import the State "
+                "Council's list with `manage.py import_holidays` or in Django admin",
                 day.year,
             )
         return None
+    if name is None:
+        # An ordinary weekday or weekend (the package calls every weekend a holiday):
+        # the calendar's weekly hours decide, as they do for an imported year.
+        return None
+    return not is_holiday
+
+
+def _official_day(spec: CalendarSpec, day: date) -> bool | None:
+    """False an official day off, True an adjusted working day, None an ordinary day."""
+    if day.year in spec.official_years:
+        if day in spec.official_holidays:
+            return False
+        if day in spec.official_workdays:
+            return True
+        return None
+    return _china_day(day)
 
 
 def hours_on(spec: CalendarSpec, day: date) -> tuple[Interval, ...]:
@@ -86,11 +122,11 @@ def hours_on(spec: CalendarSpec, day: date) -> tuple[Interval, ...]:
     if day in spec.extra_workdays:
         return weekly or spec.weekly.get(spec.adjusted_weekday, ())
     if spec.follow_china_holidays:
-        official = _china_day(day)
+        official = _official_day(spec, day)
         if official is False:
             return ()
-        if official is True and not weekly:
-            return spec.weekly.get(spec.adjusted_weekday, ())
+        if official is True:
+            return weekly or spec.weekly.get(spec.adjusted_weekday, ())
     return weekly
 
 

@@ -11,6 +11,7 @@ from django.core.validators import (
     MinValueValidator,
 )
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agents.models import SkillGroup
@@ -126,6 +127,74 @@ class CalendarException(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_kind_display()}"
+
+
+# --- The official holiday list (国务院节假日安排), imported per year
+
+
+class PublicHolidayYear(models.Model):
+    """One year of the State Council's holiday arrangement, imported from a file.
+
+    A year that is here is complete: its listed days are the official holidays and 调休
+    working days, every other date is an ordinary day, and chinese-calendar is not asked.
+    """
+
+    year = models.PositiveSmallIntegerField(
+        _("year"), unique=True, validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    source = models.CharField(
+        _("source"),
+        max_length=200,
+        blank=True,
+        help_text=_("Where the list comes from, e.g. the notice's number or the file name."),
+    )
+    imported_at = models.DateTimeField(_("imported at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("public holiday year")
+        verbose_name_plural = _("public holiday years")
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+
+class PublicHolidayDay(models.Model):
+    """One date of an imported year: an official holiday or an adjusted working day."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("Public holiday")
+        WORKDAY = "workday", _("Adjusted working day (调休上班)")
+
+    year = models.ForeignKey(
+        PublicHolidayYear,
+        on_delete=models.CASCADE,
+        related_name="days",
+        verbose_name=_("year"),
+    )
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=40, blank=True, help_text=_("e.g. 春节"))
+
+    class Meta:
+        verbose_name = _("public holiday day")
+        verbose_name_plural = _("public holiday days")
+        ordering = ["date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["holiday", "workday"]),
+                name="publicholidayday_kind_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_kind_display()}"
+
+    def clean(self) -> None:
+        if self.date is not None and self.year_id is not None and self.date.year != self.year.year:
+            raise ValidationError(
+                {"date": _("The date must be in %(year)s.") % {"year": self.year.year}}
+            )
 
 
 class GroupSettings(models.Model):

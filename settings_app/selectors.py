@@ -1,4 +1,5 @@
-"""Reads of configuration: the calendar snapshot a group's clock runs on."""
+"""Reads of configuration: the calendar snapshot a group's clock runs on, and which years
+lack an official holiday list."""
 
 from __future__ import annotations
 
@@ -6,8 +7,16 @@ import logging
 from collections import defaultdict
 from datetime import date
 
-from settings_app.business_time import ALWAYS_OPEN, CalendarSpec, Interval
-from settings_app.models import BusinessCalendar, CalendarException, GroupSettings
+from django.utils import timezone
+
+from settings_app.business_time import ALWAYS_OPEN, CalendarSpec, Interval, library_knows_year
+from settings_app.models import (
+    BusinessCalendar,
+    CalendarException,
+    GroupSettings,
+    PublicHolidayDay,
+    PublicHolidayYear,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +38,19 @@ def calendar_spec(calendar: BusinessCalendar) -> CalendarSpec:
     workdays: set[date] = set()
     for day, kind in calendar.exceptions.values_list("date", "kind"):
         (holidays if kind == CalendarException.Kind.HOLIDAY else workdays).add(day)
+    official_years: set[int] = set()
+    official_holidays: set[date] = set()
+    official_workdays: set[date] = set()
+    if calendar.follow_china_holidays:
+        # One more query, and only for calendars that use the list. A left join, so a
+        # year imported without any day still counts as imported.
+        for year, day, kind in PublicHolidayYear.objects.values_list(
+            "year", "days__date", "days__kind"
+        ):
+            official_years.add(year)
+            if day is not None:
+                holiday = kind == PublicHolidayDay.Kind.HOLIDAY
+                (official_holidays if holiday else official_workdays).add(day)
     return CalendarSpec(
         time_zone=calendar.time_zone,
         weekly={k: tuple(v) for k, v in weekly.items()},
@@ -36,6 +58,9 @@ def calendar_spec(calendar: BusinessCalendar) -> CalendarSpec:
         adjusted_weekday=calendar.adjusted_day_hours_from,
         extra_holidays=frozenset(holidays),
         extra_workdays=frozenset(workdays),
+        official_years=frozenset(official_years),
+        official_holidays=frozenset(official_holidays),
+        official_workdays=frozenset(official_workdays),
     )
 
 
@@ -49,3 +74,28 @@ def group_calendar_spec(group_id: int) -> CalendarSpec:
     if settings is None or settings.calendar is None:
         return ALWAYS_OPEN
     return calendar_spec(settings.calendar)
+
+
+# How long before 1 January the next year's missing list starts to be shown. The State
+# Council usually publishes in November; two months leave time to import it.
+HOLIDAY_LOOKAHEAD_DAYS = 60
+
+
+def holiday_years_missing(*, today: date | None = None) -> list[int]:
+    """Years near `today` whose public holidays the SLA clock cannot know: the current year,
+    and the next one from HOLIDAY_LOOKAHEAD_DAYS before it starts, when neither an imported
+    list nor chinese-calendar has it. Empty when no calendar follows China's holidays."""
+    today = today or timezone.localdate()
+    years = [today.year]
+    if (date(today.year + 1, 1, 1) - today).days <= HOLIDAY_LOOKAHEAD_DAYS:
+        years.append(today.year + 1)
+    years = [year for year in years if not library_knows_year(year)]
+    if not years or not BusinessCalendar.objects.filter(follow_china_holidays=True).exists():
+        return []
+    imported = set(PublicHolidayYear.objects.filter(year__in=years).values_list("year", flat=True))
+    return [year for year in years if year not in imported]
+
+
+def holidays_health() -> dict[str, list[int]]:
+    """The holidays part of /healthz (registered in SettingsAppConfig.ready)."""
+    return {"missing_years": holiday_years_missing()}

@@ -71,4 +71,6 @@ def test_healthz_reports_database_cache_and_last_beat(client):
         "database": "ok",
         "cache": "ok",
         "scheduler_last_beat": "2026-01-01T00:00:00+00:00",
+        # No calendar follows China's holidays here, so no year is missing a list.
+        "holidays": {"missing_years": []},
     }

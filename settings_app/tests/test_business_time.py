@@ -236,3 +236,44 @@ def test_random_instants_and_durations_round_trip():
         assert business_seconds_between(CHINA, start, end) == pytest.approx(seconds)
         assert is_open_at(CHINA, end - timedelta(seconds=1))
         assert subtract_business_seconds(CHINA, end, seconds) == next_opening(CHINA, start)
+
+
+def test_imported_list_wins_over_the_package_for_its_year():
+    # Pretend the package were wrong about 2025: the imported list is what counts then.
+    spec = CalendarSpec(
+        time_zone="Asia/Shanghai",
+        weekly=dict.fromkeys(range(5), LUNCH),
+        follow_china_holidays=True,
+        official_years=frozenset({2025}),
+        official_holidays=frozenset({date(2025, 11, 4)}),
+        official_workdays=frozenset({date(2025, 11, 8)}),
+    )
+    assert not is_open_at(spec, sh(2025, 11, 4, 10))  # listed holiday
+    assert is_open_at(spec, sh(2025, 11, 8, 10))  # listed 调休 Saturday, Monday's hours
+    assert is_open_at(spec, sh(2025, 10, 1, 10))  # National Day is not in this list
+    assert not is_open_at(spec, sh(2025, 11, 9, 10))  # an ordinary Sunday
+
+
+def test_imported_year_needs_no_package_data(caplog, monkeypatch):
+    monkeypatch.setattr(bt, "_warned_years", set())
+    spec = CalendarSpec(
+        time_zone="Asia/Shanghai",
+        weekly=dict.fromkeys(range(5), LUNCH),
+        follow_china_holidays=True,
+        official_years=frozenset({2030}),
+        official_holidays=frozenset({date(2030, 10, 1)}),
+    )
+    with caplog.at_level(logging.WARNING, logger="settings_app.business_time"):
+        assert not is_open_at(spec, sh(2030, 10, 1, 10))
+        assert is_open_at(spec, sh(2030, 10, 2, 10))
+    assert not caplog.records  # the list is there: nothing to warn about
+
+
+def test_ordinary_saturday_stays_open_for_a_six_day_calendar_following_china():
+    six_days = CalendarSpec(
+        time_zone="Asia/Shanghai",
+        weekly=dict.fromkeys(range(6), LUNCH),
+        follow_china_holidays=True,
+    )
+    assert is_open_at(six_days, sh(2025, 11, 8, 10))  # an ordinary Saturday
+    assert not is_open_at(six_days, sh(2025, 10, 4, 10))  # Saturday in National Day

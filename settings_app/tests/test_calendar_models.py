@@ -5,8 +5,15 @@ from django.core.exceptions import ValidationError
 
 from agents.tests.factories import SkillGroupFactory
 from settings_app.business_time import ALWAYS_OPEN
-from settings_app.models import BusinessCalendar, CalendarException, GroupSettings, WorkingInterval
-from settings_app.selectors import group_calendar_spec
+from settings_app.models import (
+    BusinessCalendar,
+    CalendarException,
+    GroupSettings,
+    PublicHolidayDay,
+    PublicHolidayYear,
+    WorkingInterval,
+)
+from settings_app.selectors import calendar_spec, group_calendar_spec
 
 pytestmark = pytest.mark.django_db
 
@@ -47,3 +54,25 @@ def test_calendar_without_hours_is_treated_as_always_open_with_a_warning(caplog)
     )
     assert group_calendar_spec(group.pk) == ALWAYS_OPEN
     assert "no working hours" in caplog.text
+
+
+def test_calendar_spec_carries_the_imported_list_only_when_following_china():
+    year = PublicHolidayYear.objects.create(year=2027)
+    PublicHolidayDay.objects.create(year=year, date="2027-02-06", kind="holiday", name="春节")
+    PublicHolidayDay.objects.create(year=year, date="2027-02-20", kind="workday", name="春节")
+    PublicHolidayYear.objects.create(year=2028)  # imported without a day: still imported
+    cal = BusinessCalendar.objects.create(name="CN office")
+    WorkingInterval.objects.create(calendar=cal, weekday=0, start=time(9), end=time(18))
+    spec = calendar_spec(cal)
+    assert spec.official_years == {2027, 2028}
+    assert [d.isoformat() for d in spec.official_holidays] == ["2027-02-06"]
+    assert [d.isoformat() for d in spec.official_workdays] == ["2027-02-20"]
+    cal.follow_china_holidays = False
+    cal.save()
+    assert calendar_spec(cal).official_years == frozenset()
+
+
+def test_public_holiday_day_must_be_in_its_year():
+    year = PublicHolidayYear.objects.create(year=2027)
+    with pytest.raises(ValidationError):
+        PublicHolidayDay(year=year, date="2028-01-01", kind="holiday").full_clean()
