@@ -18,6 +18,7 @@ class SeatBoardConsumer(AccessGuardMixin, AsyncJsonWebsocketConsumer):
             return
         await self.channel_layer.group_add(SEAT_BOARD_GROUP, self.channel_name)
         self.joined = True
+        await self.accept()
 
     async def disconnect(self, code: int) -> None:
         await self.guard_disconnect()

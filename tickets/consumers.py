@@ -25,6 +25,7 @@ class TicketNotificationConsumer(AccessGuardMixin, AsyncJsonWebsocketConsumer):
             return
         self.group = user_group(self.scope["user"].pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
 
     async def disconnect(self, code: int) -> None:
         await self.guard_disconnect()

@@ -9,13 +9,12 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from agents.models import User
-from agents.sections import SECTIONS_BY_KEY, user_may_enter
+from agents.sockets import AccessGuardMixin
 from core.async_db import db
 from service_orders.selectors import issue_type_get_active
 from workbench import selectors
 from workbench.errors import ChatError
 from workbench.frames import (
-    CLOSE_FORBIDDEN,
     CLOSE_UNAUTHENTICATED,
     BadFrame,
     FrameConsumer,
@@ -253,8 +252,9 @@ class VisitorConsumer(FrameConsumer):
 # --- Agent --------------------------------------------------------------------------------
 
 
-class AgentConsumer(FrameConsumer):
-    """An agent's workbench socket (session-authenticated)."""
+class AgentConsumer(AccessGuardMixin, FrameConsumer):
+    """An agent's workbench socket (session-authenticated). Its rights end with the user's
+    (agents.sockets): sign-out, deactivation, a role or shop change close it."""
 
     handlers = {
         "watch": "on_watch",
@@ -270,14 +270,10 @@ class AgentConsumer(FrameConsumer):
 
     async def connect(self) -> None:
         self.groups: list[str] = []
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+        # Accepts, then checks: refusals are close codes 4401/4403 (docs/realtime.md).
+        if not await self.guard_connect("workbench"):
             return
-        allowed = await db(user_may_enter)(user, SECTIONS_BY_KEY["workbench"])
-        if not allowed:
-            await self.close(code=CLOSE_FORBIDDEN)
-            return
+        user = self.scope["user"]
         self.user = user
         self.watching: set[int] = set()
         group_ids = await db(self._queue_ids)()
@@ -286,6 +282,9 @@ class AgentConsumer(FrameConsumer):
         for group_id in group_ids:
             await self.join(queue_group(group_id))
         await self.send_frame({"type": "welcome", "user_id": user.pk})
+
+    async def disconnect(self, code: int) -> None:
+        await self.guard_disconnect()
 
     def _queue_ids(self) -> list[int]:
         # Every group whose waiting list this agent sees (supervisors: all in scope).

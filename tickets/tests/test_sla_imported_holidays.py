@@ -11,7 +11,7 @@ import pytest
 
 from settings_app.business_time import library_knows_year
 from settings_app.services import holidays_import_file
-from tickets.services import ticket_create
+from tickets.services.lifecycle import ticket_create
 from tickets.tests.conftest import office_calendar
 from tickets.tests.factories import SlaPolicyFactory
 

@@ -188,11 +188,13 @@ def test_wrong_origin_is_refused_for_both_sockets(setup):
 
 
 def test_agent_socket_needs_sign_in_and_the_workbench(setup):
+    # Refusals come after the handshake, so a client can tell them apart (docs/realtime.md).
     async def go():
-        _c, connected, code = await ws.connect(ws.AGENT_PATH, ws.headers())
-        assert (connected, code) == (False, 4401)
-        _c, connected, code = await ws.connect(ws.AGENT_PATH, setup["hdrs"]["business"])
-        assert (connected, code) == (False, 4403)
+        for hdrs, expected in [(ws.headers(), 4401), (setup["hdrs"]["business"], 4403)]:
+            c, connected, _code = await ws.connect(ws.AGENT_PATH, hdrs)
+            assert connected
+            closed = await c.receive_output(timeout=15)
+            assert (closed["type"], closed.get("code")) == ("websocket.close", expected)
 
     run(go)
 
