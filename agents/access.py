@@ -129,3 +129,32 @@ def can_see_shop(user: Any, shop_id: int | None) -> bool:
     if scope.all_shops:
         return True
     return shop_id is not None and shop_id in scope.shop_ids
+
+
+def membership_refusal(user: Any, group: Any) -> str:
+    """Why `user`, as saved now, may not be a member of skill group `group` ("" if they may)."""
+    scope = scope_for(user)
+    return membership_refusal_for(
+        user=user, all_shops=scope.all_shops, shop_ids=scope.shop_ids, group=group
+    )
+
+
+def membership_refusal_for(
+    *, user: Any, all_shops: bool, shop_ids: frozenset[int], group: Any
+) -> str:
+    """The same question for a user about to be saved with this scope (the admin's user form
+    checks a role or shop change against the groups the user is already in)."""
+    from django.utils.translation import gettext as _
+
+    if all_shops:
+        return ""
+    if group.shop_id is None:
+        return _(
+            "%(user)s serves only their own shops and cannot be in the platform group %(group)s."
+        ) % {"user": user, "group": group.name}
+    if group.shop_id not in shop_ids:
+        return _("%(user)s does not belong to the shop of the group %(group)s.") % {
+            "user": user,
+            "group": group.name,
+        }
+    return ""

@@ -8,10 +8,11 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from agents.access import membership_refusal_for
 from agents.models import AgentProfile, GroupMembership, Shop, SkillGroup, User
-from agents.roles import Role
+from agents.roles import PLATFORM_ROLES, Role
 from agents.selectors import role_of
-from agents.services import agent_set_state, user_set_role
+from agents.services import agent_set_state, user_set_active, user_set_role, user_set_shops
 
 
 class AgentProfileInline(admin.StackedInline):
@@ -46,8 +47,24 @@ class UserChangeForm(BaseUserChangeForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if cleaned.get("role") == Role.MERCHANT_AGENT and not cleaned.get("shops"):
+        role = cleaned.get("role") or None
+        shops = cleaned.get("shops")
+        if role == Role.MERCHANT_AGENT and not shops:
             raise forms.ValidationError(_("A merchant agent must belong to at least one shop."))
+        if self.instance.pk and role is not None:
+            # The groups the user is already in must stay within what they will see.
+            shop_ids = frozenset(s.pk for s in shops or ())
+            refusals = [
+                membership_refusal_for(
+                    user=self.instance,
+                    all_shops=role in PLATFORM_ROLES,
+                    shop_ids=shop_ids,
+                    group=m.group,
+                )
+                for m in self.instance.group_memberships.select_related("group")
+            ]
+            if any(refusals):
+                raise forms.ValidationError([r for r in refusals if r])
         return cleaned
 
 
@@ -67,8 +84,21 @@ class UserAdmin(DjangoUserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
 
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        # Activation goes through its service (it closes a deactivated user's sockets).
+        is_active = obj.is_active
+        if change and "is_active" in form.changed_data:
+            obj.is_active = not is_active
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data:
+            user_set_active(user=obj, is_active=is_active)
+
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        # Shops go through their service too (open sockets re-check their scope).
+        shops = form.cleaned_data.pop("shops", None) if change else None
         super().save_related(request, form, formsets, change)
+        if shops is not None and "shops" in form.changed_data:
+            user_set_shops(user=form.instance, shops=shops)
         if "role" in form.cleaned_data and (not change or "role" in form.changed_data):
             user_set_role(user=form.instance, role=form.cleaned_data["role"] or None)
 

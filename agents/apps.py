@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -21,9 +24,20 @@ def _sync_roles(sender: AppConfig, using: str = "default", **kwargs: object) -> 
     sync_role_groups()
 
 
+def _close_sockets_of_session(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    # A doorbell, not a cascade: the signed-out session's sockets close themselves.
+    if user is None or request is None:
+        return
+    from agents.services import user_access_changed
+
+    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    user_access_changed(user_id=user.pk, signed_out_session=session_key or "*")
+
+
 class AgentsConfig(AppConfig):
     name = "agents"
     verbose_name = _("Agents")
 
     def ready(self) -> None:
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="agents.sync_roles")
+        user_logged_out.connect(_close_sockets_of_session, dispatch_uid="agents.logout_sockets")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -179,6 +180,17 @@ class GroupMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.group}"
+
+    def clean(self) -> None:
+        # Work addressed to the group would reach someone who cannot open it (a 404 behind
+        # every assignment): a member must see the group's shop.
+        if self.group_id is None or self.user_id is None:
+            return
+        from agents.access import membership_refusal
+
+        reason = membership_refusal(self.user, self.group)
+        if reason:
+            raise ValidationError(reason)
 
 
 class Capability(models.Model):

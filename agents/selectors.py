@@ -52,3 +52,28 @@ def seat_for(*, user: User) -> AgentProfile:
     """The user's seat; an unsaved offline one if none was created yet (e.g. superusers)."""
     profile = AgentProfile.objects.filter(user=user).first()
     return profile or AgentProfile(user=user)
+
+
+def is_group_member(user: Any, group_id: int) -> bool:
+    """Is the user in the skill group (as a member or a lead)?"""
+    if user is None or user.pk is None:
+        return False
+    return GroupMembership.objects.filter(group_id=group_id, user_id=user.pk).exists()
+
+
+def is_group_lead(user: Any, group_id: int) -> bool:
+    """Does the user lead the skill group (receives its escalations, assigns its work)?"""
+    if user is None or user.pk is None:
+        return False
+    return GroupMembership.objects.filter(
+        group_id=group_id, user_id=user.pk, role=GroupMembership.Role.LEAD
+    ).exists()
+
+
+def group_leads(group_id: int) -> QuerySet[User]:
+    """The active leads of a skill group."""
+    return User.objects.filter(
+        group_memberships__group_id=group_id,
+        group_memberships__role=GroupMembership.Role.LEAD,
+        is_active=True,
+    )

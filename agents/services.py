@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from agents.models import AgentProfile, GroupMembership, Shop, SkillGroup, User
 from agents.roles import Role
 from agents.signals import seat_came_online
+from agents.sockets import access_group
 from core.realtime import broadcast_on_commit
 
 SEAT_BOARD_GROUP = "seats.all"
@@ -54,6 +55,8 @@ def user_create(
     if shops:
         user.shops.set(shops)
     for group in skill_groups:
+        membership = GroupMembership(group=group, user=user)
+        membership.full_clean(validate_unique=False)
         GroupMembership.objects.get_or_create(group=group, user=user)
     AgentProfile.objects.create(user=user, max_concurrent=max_concurrent)
     return user
@@ -75,6 +78,35 @@ def user_set_role(*, user: User, role: Role | str | None) -> None:
         user.save(update_fields=["is_staff"])
     for attr in ("_kefu_role", "_kefu_scope"):
         user.__dict__.pop(attr, None)
+    user_access_changed(user_id=user.pk)
+
+
+def user_access_changed(*, user_id: int, signed_out_session: str | None = None) -> None:
+    """Ring the user's open sockets after commit: they re-check their rights and close if
+    these are gone. `signed_out_session`: the session that signed out ("*": all of them),
+    whose sockets close without asking."""
+    event: dict[str, object] = {"type": "access.revoked"}
+    if signed_out_session is not None:
+        event["signed_out_session"] = signed_out_session
+    broadcast_on_commit(access_group(user_id), event)
+
+
+@transaction.atomic
+def user_set_active(*, user: User, is_active: bool) -> None:
+    """Activate or deactivate a back-office user; a deactivated user's sockets close."""
+    if user.is_active != is_active:
+        user.is_active = is_active
+        user.save(update_fields=["is_active"])
+    if not is_active:
+        user_access_changed(user_id=user.pk, signed_out_session="*")
+
+
+@transaction.atomic
+def user_set_shops(*, user: User, shops: Iterable[Shop]) -> None:
+    """The shops a merchant-scoped user serves; open sockets re-check their scope."""
+    user.shops.set(list(shops))
+    user.__dict__.pop("_kefu_scope", None)
+    user_access_changed(user_id=user.pk)
 
 
 def user_update_preferences(*, user: User, display_name: str, email: str, language: str) -> None:

@@ -1,4 +1,5 @@
-"""Small helpers shared by the benchmarks: percentiles, process memory, servers, tables.
+"""Small helpers shared by the benchmarks: percentiles, process memory, servers, tables,
+logging, the `--ports` option and the JSON report file.
 
 Nothing here imports Django or Kefu: the benchmarks drive real server processes from the
 outside, over HTTP and websockets, and read their memory from /proc.
@@ -7,6 +8,7 @@ outside, over HTTP and websockets, and read their memory from /proc.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import platform
 import signal
@@ -24,6 +26,29 @@ ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var" / "bench"
 PORT_RANGE = range(8400, 8500)
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432")
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def parse_port_range(ports: str) -> tuple[int, ...] | None:
+    """The `--ports` option: "8600-8699" -> (8600, 8700) (free_port's stop is exclusive);
+    "" -> None (common.PORT_RANGE)."""
+    return tuple(int(x) + k for k, x in enumerate(ports.split("-"))) if ports else None
+
+
+def pick_port(port_range: tuple[int, ...] | None) -> int:
+    """A free port in the `--ports` range, else in PORT_RANGE."""
+    return free_port(*port_range) if port_range else free_port()
+
+
+def save_report(kind: str, report: dict[str, Any]) -> Path:
+    """The raw results as var/bench/<kind>-<date>.json."""
+    VAR.mkdir(parents=True, exist_ok=True)
+    path = VAR / f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(report, indent=2, default=str))
+    return path
 
 
 def pg_url(dbname: str) -> str:
@@ -242,6 +267,26 @@ def fmt(value: object) -> str:
     return str(value)
 
 
+def uvicorn_cmd(app: str, port: int, *extra: str, app_dir: Path | None = None) -> list[str]:
+    """The .venv's uvicorn serving `app` (imported from `app_dir` if given) on
+    127.0.0.1:port, quiet, no lifespan; `extra` flags last."""
+    return [
+        str(ROOT / ".venv" / "bin" / "uvicorn"),
+        app,
+        *(["--app-dir", str(app_dir)] if app_dir else []),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--lifespan",
+        "off",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        *extra,
+    ]
+
+
 def raise_nofile(want: int) -> int:
     """Raise this process's open-file limit towards `want` (up to the hard limit)."""
     import resource
@@ -295,18 +340,5 @@ class KefuStack:
         self.manage("seed_demo")
 
     def serve(self, port: int, *extra: str) -> contextlib.AbstractContextManager[Any]:
-        cmd = [
-            str(ROOT / ".venv" / "bin" / "uvicorn"),
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--lifespan",
-            "off",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-            *extra,
-        ]
+        cmd = uvicorn_cmd("config.asgi:application", port, *extra)
         return server_process(cmd, port=port, env=self.env, cwd=ROOT, log=self.log)

@@ -15,7 +15,7 @@ each, with the distributions of the django-helpdesk seed where they map:
 - 20 groups, all around the clock (GroupSettings without calendar), so the SLA columns are
   exactly what Kefu's clock would compute: the demo's "Standard" policy (first response
   240 min, resolution 960 min, reminder 30 min before) from creation; `sla_due` /
-  `sla_warn_at` / `sla_check_at` derived as tickets/sla.py and the sweep leave them;
+  `sla_warn_at` / `sla_check_at` derived as tickets/services/sla.py and the sweep leave them;
 - the assignee is one of the 3 members of the ticket's group (30 agents in all: 24 platform
   agents, 3 merchant agents per demo shop in their shop's groups);
 - shop: the group's shop for merchant groups, else none / blossom-tea / northwind;

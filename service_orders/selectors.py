@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from agents.access import get_for, restrict
-from service_orders.models import ServiceOrder, TransferStep
+from service_orders.models import IssueType, ServiceOrder, TransferStep
 from workbench.models import Message
 
 PAGE_SIZE = 50
@@ -54,3 +54,8 @@ def replay_for(order: ServiceOrder) -> tuple[list[Message], list[TransferStep]]:
     )
     steps = list(order.steps.select_related("agent", "group", "actor"))
     return messages, steps
+
+
+def issue_type_get_active(*, pk: int) -> IssueType | None:
+    """An issue type an agent may pick when closing a conversation."""
+    return IssueType.objects.filter(pk=pk, is_active=True).first()

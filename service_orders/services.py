@@ -1,4 +1,5 @@
-"""Writes of service orders. Called only from workbench.services, inside its transactions."""
+"""Writes of service orders. Called only from workbench.services (conversations, messages,
+routing), inside their transactions."""
 
 from __future__ import annotations
 

@@ -18,10 +18,10 @@ from django.urls import reverse
 from commerce.tests.factories import OrderFactory
 from tests.permissions import assert_matrix
 from tickets.models import TicketAttachment
-from tickets.services import ticket_create
+from tickets.services.lifecycle import ticket_create
 from tickets.tests.factories import TicketTypeFactory
 from workbench.models import Message
-from workbench.services import visitor_open
+from workbench.services.visitors import visitor_open
 from workbench.tests.helpers import make_channel
 
 pytestmark = pytest.mark.django_db

@@ -7,3 +7,7 @@ class TicketsConfig(AppConfig):
 
     name = "tickets"
     verbose_name = _("Tickets")
+
+    def ready(self) -> None:
+        # Registers the object rules behind may(user, "work" | "supervise" | …, ticket).
+        from tickets import permissions  # noqa: F401

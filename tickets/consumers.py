@@ -8,36 +8,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from agents.sections import SECTIONS_BY_KEY, user_may_enter
-
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
+from agents.sockets import AccessGuardMixin
 
 
 def user_group(user_id: int) -> str:
     return f"user.{int(user_id)}"
 
 
-class TicketNotificationConsumer(AsyncJsonWebsocketConsumer):
+class TicketNotificationConsumer(AccessGuardMixin, AsyncJsonWebsocketConsumer):
     group: str | None = None
 
     async def connect(self) -> None:
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+        if not await self.guard_connect("tickets"):
             return
-        allowed = await database_sync_to_async(user_may_enter)(user, SECTIONS_BY_KEY["tickets"])
-        if not allowed:
-            await self.close(code=CLOSE_FORBIDDEN)
-            return
-        self.group = user_group(user.pk)
+        self.group = user_group(self.scope["user"].pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
 
     async def disconnect(self, code: int) -> None:
+        await self.guard_disconnect()
         if self.group and self.channel_layer is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 

@@ -13,8 +13,8 @@ from django.db import transaction
 from agents.models import SkillGroup, User
 from commerce.models import Order
 from settings_app.models import BusinessCalendar, GroupSettings, WorkingInterval
-from tickets import services
 from tickets.models import SlaPolicy, Ticket, TicketCategory, TicketField, TicketType
+from tickets.services.lifecycle import ticket_create
 
 K = TicketField.Kind
 
@@ -147,7 +147,7 @@ def seed_tickets(*, groups: dict[Any, SkillGroup], now: datetime) -> None:
         return
     agent = User.objects.get(username="agent1")
     blossom = User.objects.get(username="blossom1")
-    services.ticket_create(
+    ticket_create(
         ticket_type=types["Lost or late parcel"],
         title="Parcel stuck in Hangzhou for 4 days",
         submitter=agent,
@@ -155,7 +155,7 @@ def seed_tickets(*, groups: dict[Any, SkillGroup], now: datetime) -> None:
         order=Order.objects.get(order_no="BT20261115002"),
         answers={"order_no": "BT20261115002", "carrier": "SF Express"},
     )
-    services.ticket_create(
+    ticket_create(
         ticket_type=types["Refund request"],
         title="Headphones crackle: refund",
         submitter=agent,
@@ -163,13 +163,13 @@ def seed_tickets(*, groups: dict[Any, SkillGroup], now: datetime) -> None:
         order=Order.objects.get(order_no="NW20261103001"),
         answers={"order_no": "NW20261103001", "amount": "2499.00", "reason": "Damaged"},
     )
-    services.ticket_create(
+    ticket_create(
         ticket_type=types["Complaint"],
         title="Rude answer in chat",
         submitter=agent,
         answers={"about": "Chat on Monday", "details": "The customer felt brushed off."},
     )
-    services.ticket_create(
+    ticket_create(
         ticket_type=types["Lost or late parcel"],
         title="Gift box not shipped yet",
         submitter=blossom,

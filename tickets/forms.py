@@ -67,14 +67,6 @@ class TicketCreateForm(forms.Form):
             if name.startswith(ANSWER_PREFIX) and value not in (None, "")
         }
 
-    def answers_order_no(self) -> str | None:
-        for field in self.ticket_type.fields.all():
-            if field.kind == TicketField.Kind.ORDER_NO:
-                value = self.cleaned_data.get(ANSWER_PREFIX + field.key)
-                if value:
-                    return str(value)
-        return None
-
     def answer_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.fields if name.startswith(ANSWER_PREFIX)]
 

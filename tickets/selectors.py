@@ -7,7 +7,7 @@ they submitted, hold or watch). Lists page by keyset on the primary key (newest 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,10 +19,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.access import get_for, restrict, scope_for
-from agents.capabilities import may
-from agents.models import GroupMembership, SkillGroup, User
+from agents.capabilities import may, with_capability_q
+from agents.models import AgentProfile, GroupMembership, SkillGroup, User
+from agents.selectors import group_leads
+from commerce.models import Order
 from service_orders.models import ServiceOrder
-from tickets.models import Ticket, TicketAttachment, TicketNode, TicketType
+from tickets.models import SavedView, SlaEvent, Ticket, TicketAttachment, TicketNode, TicketType
 from workbench.models import Message
 
 PAGE_SIZE = 50
@@ -364,3 +366,79 @@ def group_members(group_id: int) -> QuerySet[User]:
 def group_members_for(*, user: Any, group_id: int) -> QuerySet[User]:
     """Members a user may pick: a merchant sees only colleagues of their shops."""
     return restrict(group_members(group_id), user=user)
+
+
+def saved_views_for(*, user: Any) -> QuerySet[SavedView]:
+    """The user's own saved list views (nobody sees another's)."""
+    return SavedView.objects.filter(user_id=user.pk)
+
+
+# --- who receives a ticket ------------------------------------------------------------------
+
+S = Ticket.Status
+# Who holds the work: these count as a person's open tickets when balancing load.
+WORKING = (S.ASSIGNED, S.IN_PROGRESS, S.ON_HOLD)
+# On duty for tickets: online or away. Tickets wait hours, not seconds, so a short "away"
+# (lunch, a meeting) does not make someone unfit to receive one; offline does. Those who
+# receive tickets off a seat (duty_off_seat: they never chat) count as on duty whenever
+# their group's calendar is open, which ticket_auto_assign checks first.
+ON_DUTY = (AgentProfile.State.ONLINE, AgentProfile.State.AWAY)
+
+
+def on_duty_members(group_id: int) -> QuerySet[User]:
+    """Members of a group who may receive a ticket now (calendar aside)."""
+    # Exists, not a join: a join on groups would multiply the open-ticket count below.
+    off_seat = User.objects.filter(pk=OuterRef("pk")).filter(with_capability_q("duty_off_seat"))
+    return User.objects.filter(
+        Q(agent_profile__state__in=ON_DUTY) | Q(Exists(off_seat)),
+        group_memberships__group_id=group_id,
+        is_active=True,
+    )
+
+
+def pick_assignee(ticket: Ticket, *, exclude: Iterable[int] = ()) -> User | None:
+    """The member to give the ticket to, or None when nobody on duty can take it.
+
+    Preference: the order's owner; then whoever handled earlier tickets of the same order;
+    then the member with the fewest open tickets (online before away, then by id)."""
+    excluded = set(exclude)
+    candidates = (
+        on_duty_members(ticket.group_id)
+        .exclude(pk__in=excluded)
+        .annotate(
+            open_count=Count("assigned_tickets", filter=Q(assigned_tickets__status__in=WORKING))
+        )
+        .order_by("open_count", "-agent_profile__state", "pk")  # "online" > "away"
+    )
+    people = list(candidates)
+    if not people:
+        return None
+    by_id = {p.pk: p for p in people}
+    if ticket.order_id:
+        owner_id = Order.objects.filter(pk=ticket.order_id).values_list("owner_id", flat=True)
+        owner = by_id.get(owner_id.first() or 0)
+        if owner is not None:
+            return owner
+        earlier = (
+            Ticket.objects.filter(order_id=ticket.order_id, assignee_id__in=by_id)
+            .exclude(pk=ticket.pk)
+            .order_by("-created_at", "-id")
+            .values_list("assignee_id", flat=True)
+            .first()
+        )
+        if earlier:
+            return by_id[earlier]
+    return people[0]
+
+
+def sla_event_recipients(event: SlaEvent) -> list[User]:
+    """Reminders go to the assignee (the group's leads if nobody holds it); breaches to
+    the assignee and the leads."""
+    ticket = event.ticket
+    leads = list(group_leads(ticket.group_id))
+    people: list[User] = []
+    if ticket.assignee_id and ticket.assignee is not None:
+        people.append(ticket.assignee)
+    if event.kind == SlaEvent.Kind.BREACH or not people:
+        people += [p for p in leads if p.pk != ticket.assignee_id]
+    return people

@@ -11,15 +11,16 @@ from django.utils import timezone
 from settings_app.business_time import is_open_at
 from settings_app.models import GroupSettings
 from settings_app.selectors import group_calendar_spec
-from tickets import services
+from tickets import selectors
 from tickets.models import SlaEvent, Ticket
+from tickets.services import assignment, notifications, sla
 
 BATCH = 500
 
 
 @shared_task(name="tickets.assign_ticket")
 def assign_ticket(ticket_id: int) -> int | None:
-    person = services.ticket_auto_assign(ticket_id=ticket_id)
+    person = assignment.ticket_auto_assign(ticket_id=ticket_id)
     return person.pk if person else None
 
 
@@ -34,14 +35,14 @@ def assign_waiting() -> int:
     assigned = 0
     for group_id in waiting.order_by().values_list("group_id", flat=True).distinct():
         open_now = is_open_at(group_calendar_spec(group_id), now)
-        if open_now and not services.on_duty_members(group_id).exists():
+        if open_now and not selectors.on_duty_members(group_id).exists():
             continue
         batch = waiting.filter(group_id=group_id)
         if not open_now:
             # Only tickets not yet marked need a look (they get their waiting node).
             batch = batch.filter(status=Ticket.Status.NEW)
         for pk in batch.order_by("created_at").values_list("pk", flat=True)[:BATCH]:
-            if services.ticket_auto_assign(ticket_id=pk):
+            if assignment.ticket_auto_assign(ticket_id=pk):
                 assigned += 1
     return assigned
 
@@ -57,7 +58,7 @@ def reassign_untouched() -> int:
         ids = Ticket.objects.filter(
             group_id=config.group_id, status=Ticket.Status.ASSIGNED, assigned_at__lte=cutoff
         ).values_list("pk", flat=True)[:BATCH]
-        count += sum(1 for pk in ids if services.ticket_reassign_untouched(ticket_id=pk, now=now))
+        count += sum(1 for pk in ids if assignment.ticket_reassign_untouched(ticket_id=pk, now=now))
     return count
 
 
@@ -70,7 +71,7 @@ def sla_sweep() -> int:
         .order_by("sla_check_at")
         .values_list("pk", flat=True)[:BATCH]
     )
-    created = sum(len(services.ticket_sla_check(ticket_id=pk, now=now)) for pk in ids)
+    created = sum(len(sla.ticket_sla_check(ticket_id=pk, now=now)) for pk in ids)
     stuck = SlaEvent.objects.filter(
         Q(delivered_at__isnull=True), created_at__lte=now - timedelta(minutes=2)
     ).values_list("pk", flat=True)[:BATCH]
@@ -81,7 +82,7 @@ def sla_sweep() -> int:
 
 @shared_task(name="tickets.deliver_sla_event")
 def deliver_sla_event(event_id: int) -> bool:
-    return services.sla_event_deliver(event_id=event_id)
+    return notifications.sla_event_deliver(event_id=event_id)
 
 
 @shared_task(name="tickets.purge_idempotency_keys")
@@ -93,4 +94,4 @@ def purge_idempotency_keys() -> int:
 
 @shared_task(name="tickets.notify_resolution")
 def notify_resolution(node_id: int) -> bool:
-    return services.ticket_notify_resolution(node_id=node_id)
+    return notifications.ticket_notify_resolution(node_id=node_id)

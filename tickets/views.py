@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,14 +15,14 @@ from django.views.decorators.http import require_POST
 
 from agents.capabilities import may
 from agents.sections import section_view
-from commerce.selectors import customer_list_for, order_list_for
 from core.files import file_response
 from core.types import AuthedRequest
 from service_orders.models import ServiceOrder
 from service_orders.selectors import service_order_get_for
-from tickets import selectors, services
+from tickets import selectors
 from tickets.filters import TicketFilter
 from tickets.forms import (
+    ANSWER_PREFIX,
     AssignForm,
     AttachForm,
     EditForm,
@@ -33,8 +32,11 @@ from tickets.forms import (
     SavedViewForm,
     TicketCreateForm,
 )
-from tickets.models import SavedView, Ticket
-from tickets.services import StaleTicketError, TicketError
+from tickets.models import Ticket
+from tickets.services import assignment, content, lifecycle, saved_views
+from tickets.services.errors import StaleTicketError, TicketError
+from tickets.services.input import service_order_resolve, ticket_input_resolve
+from tickets.services.state import allowed_actions
 
 
 def _int(value: str | None) -> int | None:
@@ -84,7 +86,7 @@ def ticket_list(request: AuthedRequest) -> HttpResponse:
             "newer_url": link(before=page.newer) if page.newer else "",
             "group_counts": selectors.group_counts_for(user=user),
             "counts_tab": "all" if "all" in tabs else "groups",
-            "saved_views": SavedView.objects.filter(user=user),
+            "saved_views": selectors.saved_views_for(user=user),
             "save_form": SavedViewForm(
                 initial={"querystring": urlencode({**params.dict(), "tab": tab})}
             ),
@@ -116,9 +118,9 @@ def _detail_context(
         "attachments": list(ticket.attachments.all()),
         "watchers": watchers,
         "is_watching": any(w.pk == user.pk for w in watchers),  # no second query
-        "can_work": services.can_work(user, ticket),
-        "can_supervise": services.can_supervise(user, ticket),
-        "allowed": {a for a, states in services.ALLOWED.items() if ticket.status in states},
+        "can_work": may(user, "work", ticket),
+        "can_supervise": may(user, "supervise", ticket),
+        "allowed": allowed_actions(ticket),
         "note_form": NoteForm(initial={**version, "text": text}),
         "forward_form": ForwardForm(initial={**version, "text": text}, groups=other_groups),
         "assign_form": AssignForm(initial=version, people=selectors.group_members(ticket.group_id)),
@@ -153,17 +155,17 @@ def ticket_act(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
     text = data.get("text", "")
     try:
         if action == "accept":
-            services.ticket_accept(ticket=ticket, actor=user, version=version)
+            lifecycle.ticket_accept(ticket=ticket, actor=user, version=version)
         elif action == "reply":
-            services.ticket_reply(ticket=ticket, actor=user, text=text, version=version)
+            content.ticket_reply(ticket=ticket, actor=user, text=text, version=version)
         elif action == "comment":
-            services.ticket_comment(ticket=ticket, actor=user, text=text)
+            content.ticket_comment(ticket=ticket, actor=user, text=text)
         elif action == "forward":
             groups = selectors.groups_for_submit(user=user)
             group = groups.filter(pk=_int(data.get("group")) or 0).first()
             if group is None:
                 raise TicketError(_("Pick the group to forward to."))
-            services.ticket_forward(
+            lifecycle.ticket_forward(
                 ticket=ticket, to_group=group, actor=user, note=text, version=version
             )
         elif action == "assign":
@@ -174,26 +176,26 @@ def ticket_act(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
             )
             if person is None:
                 raise TicketError(_("Pick a member of the group."))
-            services.ticket_assign(
+            assignment.ticket_assign(
                 ticket=ticket, assignee=person, actor=user, version=version, note=text
             )
         elif action == "hold":
-            services.ticket_hold(
+            lifecycle.ticket_hold(
                 ticket=ticket, actor=user, reason=data.get("reason", ""), note=text, version=version
             )
         elif action == "resume":
-            services.ticket_resume(ticket=ticket, actor=user, version=version)
+            lifecycle.ticket_resume(ticket=ticket, actor=user, version=version)
         elif action == "resolve":
-            services.ticket_resolve(ticket=ticket, actor=user, note=text, version=version)
+            lifecycle.ticket_resolve(ticket=ticket, actor=user, note=text, version=version)
         elif action == "close":
-            services.ticket_close(ticket=ticket, actor=user, version=version)
+            lifecycle.ticket_close(ticket=ticket, actor=user, version=version)
         elif action == "reopen":
-            services.ticket_reopen(ticket=ticket, actor=user, note=text, version=version)
+            lifecycle.ticket_reopen(ticket=ticket, actor=user, note=text, version=version)
         elif action == "update":
             form = EditForm(data)
             if not form.is_valid():
                 raise ValidationError(form.errors.as_text())
-            services.ticket_update(
+            content.ticket_update(
                 ticket=ticket,
                 actor=user,
                 version=version,
@@ -205,9 +207,9 @@ def ticket_act(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
             upload = request.FILES.get("file")
             if upload is None:
                 raise TicketError(_("Choose a file first."))
-            services.ticket_attach(ticket=ticket, actor=user, upload=upload)
+            content.ticket_attach(ticket=ticket, actor=user, upload=upload)
         elif action == "watch":
-            services.ticket_watch(ticket=ticket, user=user, watch=data.get("watch") == "1")
+            content.ticket_watch(ticket=ticket, user=user, watch=data.get("watch") == "1")
         else:
             raise Http404
     except (TicketError, ValidationError) as error:
@@ -239,8 +241,8 @@ def ticket_pick_type(request: AuthedRequest) -> HttpResponse:
 
 
 def _service_order_for(request: AuthedRequest, pk: int) -> ServiceOrder:
-    """A service order to link: the linker must be allowed to read service orders (the
-    draft quotes the chat), and it must be in their shops (404 otherwise)."""
+    """The chat a "ticket from this chat" click starts from: the user must be allowed to
+    read service orders (the draft quotes the chat), and it must be in their shops (404)."""
     if not may(request.user, "view_service_orders"):
         raise PermissionDenied
     return service_order_get_for(user=request.user, pk=pk)
@@ -260,13 +262,21 @@ def ticket_from_conversation(request: AuthedRequest, so_pk: int) -> HttpResponse
 
 @section_view("tickets")
 def ticket_create(request: AuthedRequest, type_pk: int) -> HttpResponse:
+    """The create form; its references are resolved by the same service as the API's
+    (tickets.services.input), so both refuse and accept the same things alike."""
     user = request.user
     ticket_type = get_object_or_404(selectors.ticket_types_for(user=user), pk=type_pk)
     groups = selectors.groups_for_submit(user=user)
     group_id = _int(request.POST.get("group")) or ticket_type.default_group_id or 0
     # The query string survives the POST (the form posts back to this same URL).
     so_pk = _int(request.GET.get("service_order"))
-    service_order = _service_order_for(request, so_pk) if so_pk else None
+    service_order = None
+    link_errors: list[str] = []
+    if so_pk:
+        try:
+            service_order = service_order_resolve(user=user, pk=so_pk)
+        except ValidationError as error:
+            link_errors = error.messages
     form = TicketCreateForm(
         request.POST or None,
         ticket_type=ticket_type,
@@ -276,62 +286,62 @@ def ticket_create(request: AuthedRequest, type_pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        order = None
-        # The order to link: the form's order number, else the type's order-number field.
-        order_no = (data.get("order_no") or form.answers_order_no() or "").strip()
-        if order_no:
-            order = order_list_for(user=user).filter(order_no__iexact=order_no).first()
-            if order is None:
-                field = "order_no" if data.get("order_no") else None
-                form.add_error(field, _("No order with this number that you may see."))
-        customer = None
-        chat_customer = service_order.customer if service_order else None
-        if chat_customer and data["customer"].strip() == chat_customer.external_id:
-            # The conversation's own customer: the service order vouches for them.
-            customer = chat_customer
-        elif data["customer"].strip():
-            query = data["customer"].strip()
-            customer = (
-                customer_list_for(user=user).filter(Q(external_id=query) | Q(phone=query)).first()
+        link_errors = []  # the resolver reports them on the form now
+        try:
+            resolved = ticket_input_resolve(
+                user=user,
+                ticket_type=ticket_type,
+                data={
+                    "group": data["group"].pk,
+                    "assignee": data["assignee"].pk if data["assignee"] else None,
+                    "category": data["category"].pk if data["category"] else None,
+                    "customer": data["customer"],
+                    "order_no": data.get("order_no", ""),
+                    "service_order": so_pk,
+                    "answers": form.answers(),
+                },
             )
-            if customer is None:
-                form.add_error("customer", _("No customer with this id or phone that you may see."))
-        if form.is_valid():
-            try:
-                ticket = services.ticket_create(
-                    ticket_type=ticket_type,
-                    title=data["title"],
-                    description=data["description"],
-                    priority=data["priority"],
-                    group=data["group"],
-                    assignee=data["assignee"],
-                    order=order,
-                    customer=customer,
-                    category=data["category"],
-                    answers=form.answers(),
-                    submitter=user,
-                    service_order=service_order,
-                )
-            except ValidationError as error:
-                _add_errors(form, error)
-            except TicketError as error:
-                form.add_error(None, error.message)
-            else:
-                messages.success(request, _("Ticket #%(id)s was created.") % {"id": ticket.pk})
-                return redirect("tickets:detail", pk=ticket.pk)
+            ticket = lifecycle.ticket_create(
+                ticket_type=ticket_type,
+                title=data["title"],
+                description=data["description"],
+                priority=data["priority"],
+                group=resolved.group,
+                assignee=resolved.assignee,
+                order=resolved.order,
+                customer=resolved.customer,
+                category=resolved.category,
+                answers=resolved.answers,
+                submitter=user,
+                service_order=resolved.service_order,
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        except TicketError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Ticket #%(id)s was created.") % {"id": ticket.pk})
+            return redirect("tickets:detail", pk=ticket.pk)
     return render(
         request,
         "tickets/create.html",
-        {"form": form, "ticket_type": ticket_type, "service_order": service_order},
+        {
+            "form": form,
+            "ticket_type": ticket_type,
+            "service_order": service_order,
+            "link_errors": link_errors,
+        },
     )
 
 
 def _add_errors(form: TicketCreateForm, error: ValidationError) -> None:
+    """Put a service's errors on the form: a field's on the field (an answer's on its
+    f_<key> field), the rest (service_order, order, …) above the form."""
     if not hasattr(error, "error_dict"):
         form.add_error(None, error)
         return
     for key, errors in error.error_dict.items():
-        name = key if key in form.fields else f"f_{key}"
+        name = key if key in form.fields else f"{ANSWER_PREFIX}{key}"
         form.add_error(name if name in form.fields else None, errors)
 
 
@@ -349,25 +359,23 @@ def group_member_options(request: AuthedRequest) -> HttpResponse:
 def saved_view_create(request: AuthedRequest) -> HttpResponse:
     form = SavedViewForm(request.POST)
     if form.is_valid():
-        SavedView.objects.update_or_create(
-            user=request.user,
-            name=form.cleaned_data["name"],
-            defaults={"querystring": form.cleaned_data["querystring"]},
-        )
-        messages.success(request, _("View saved."))
-        return redirect(f"{_list_url()}?{form.cleaned_data['querystring']}")
+        try:
+            view = saved_views.saved_view_save(
+                user=request.user,
+                name=form.cleaned_data["name"],
+                querystring=form.cleaned_data["querystring"],
+            )
+        except ValidationError:
+            pass
+        else:
+            messages.success(request, _("View saved."))
+            return redirect(f"{reverse('tickets:list')}?{view.querystring}")
     messages.error(request, _("Give the view a name."))
-    return redirect(_list_url())
+    return redirect("tickets:list")
 
 
 @require_POST
 @section_view("tickets")
 def saved_view_delete(request: AuthedRequest, pk: int) -> HttpResponse:
-    SavedView.objects.filter(user=request.user, pk=pk).delete()
-    return redirect(_list_url())
-
-
-def _list_url() -> str:
-    from django.urls import reverse
-
-    return reverse("tickets:list")
+    saved_views.saved_view_delete(user=request.user, pk=pk)
+    return redirect("tickets:list")

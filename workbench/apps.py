@@ -20,3 +20,6 @@ class WorkbenchConfig(AppConfig):
         from agents.signals import seat_came_online
 
         seat_came_online.connect(_drain_on_seat_online, dispatch_uid="workbench.drain_on_online")
+
+        # Registers the conversation rules with agents.capabilities.
+        from workbench import permissions  # noqa: F401

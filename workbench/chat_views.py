@@ -21,10 +21,16 @@ from django.views.decorators.http import require_GET, require_POST
 from agents.access import restrict
 from agents.sections import SECTIONS_BY_KEY, user_may_enter
 from core.files import file_response
-from workbench import selectors, services
+from workbench import selectors
 from workbench.errors import ChatError
 from workbench.models import ChannelAccount, Message
 from workbench.payloads import message_payload
+from workbench.services.messages import (
+    ALLOWED_ATTACHMENT_TYPES,
+    MAX_ATTACHMENT_BYTES,
+    message_send,
+)
+from workbench.services.visitors import identity_hash, visitor_message_send, visitor_open
 
 STATUS_FOR = {"unknown_channel": 404, "identity_invalid": 403, "not_authenticated": 401}
 
@@ -46,8 +52,8 @@ def session(request: HttpRequest) -> JsonResponse:
     if not isinstance(body, dict) or not all(isinstance(body.get(f, ""), str) for f in fields):
         return _error(ChatError("bad_request", _("Send a JSON object with string fields.")))
     try:
-        channel = services.channel_get_active(key=body.get("channel", ""))
-        opened = services.visitor_open(
+        channel = selectors.channel_get_active(key=body.get("channel", ""))
+        opened = visitor_open(
             channel=channel,
             token=body.get("visitor_token", ""),
             customer_id=body.get("customer_id", ""),
@@ -65,46 +71,54 @@ def session(request: HttpRequest) -> JsonResponse:
     )
 
 
-def upload_response(request: HttpRequest, **send: Any) -> JsonResponse:
-    upload = request.FILES.get("file")
-    client_id = request.POST.get("client_id", "")
-    if upload is None:
-        return _error(ChatError("file_missing", _("Choose a file to send.")))
-    try:
-        message, _created = services.message_send(
-            client_id=client_id, text=request.POST.get("text", ""), attachment=upload, **send
-        )
-    except ChatError as error:
-        return _error(error)
-    agent = send.get("agent")
+def _uploaded(message: Message, client_id: str, *, agent_name: str = "") -> JsonResponse:
     return JsonResponse(
         {
             "client_id": client_id,
             "id": message.pk,
             "seq": message.seq,
             "conversation_id": message.conversation_id,
-            "message": message_payload(message, agent_name=agent.name if agent else ""),
+            "message": message_payload(message, agent_name=agent_name),
         }
     )
+
+
+def upload_response(request: HttpRequest, **send: Any) -> JsonResponse:
+    """An agent's file into a conversation (workbench.views.api_upload)."""
+    upload = request.FILES.get("file")
+    client_id = request.POST.get("client_id", "")
+    if upload is None:
+        return _error(ChatError("file_missing", _("Choose a file to send.")))
+    try:
+        message, _created = message_send(
+            client_id=client_id, text=request.POST.get("text", ""), attachment=upload, **send
+        )
+    except ChatError as error:
+        return _error(error)
+    agent = send.get("agent")
+    return _uploaded(message, client_id, agent_name=agent.name if agent else "")
 
 
 @csrf_exempt
 @require_POST
 def visitor_attachment(request: HttpRequest) -> JsonResponse:
-    visitor = services.visitor_from_token(token=request.headers.get("X-Visitor-Token", ""))
+    visitor = selectors.visitor_from_token(token=request.headers.get("X-Visitor-Token", ""))
     if visitor is None:
         return _error(ChatError("not_authenticated", _("Unknown visitor token.")))
     upload = request.FILES.get("file")
+    client_id = request.POST.get("client_id", "")
+    if upload is None:
+        return _error(ChatError("file_missing", _("Choose a file to send.")))
     try:
-        # Check the file before a conversation is started for it.
-        if upload is not None:
-            services.check_attachment(upload)
-        conversation = services.conversation_open_for(visitor=visitor)
-        if conversation is None:
-            conversation = services.conversation_start(visitor=visitor)
+        sent = visitor_message_send(
+            visitor=visitor,
+            client_id=client_id,
+            text=request.POST.get("text", ""),
+            attachment=upload,
+        )
     except ChatError as error:
         return _error(error)
-    return upload_response(request, conversation_id=conversation.pk, sender=Message.Sender.CUSTOMER)
+    return _uploaded(sent.message, client_id)
 
 
 @require_GET
@@ -115,7 +129,7 @@ def attachment(request: HttpRequest, pk: int) -> HttpResponse:
     if message is None or not message.attachment:
         raise Http404
     allowed = False
-    visitor = services.visitor_from_token(token=request.headers.get("X-Visitor-Token", ""))
+    visitor = selectors.visitor_from_token(token=request.headers.get("X-Visitor-Token", ""))
     if visitor is not None:
         allowed = (
             selectors.visitor_conversation(visitor=visitor, pk=message.conversation_id) is not None
@@ -143,7 +157,7 @@ def attachment(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _active_channel(key: str) -> ChannelAccount:
     try:
-        return services.channel_get_active(key=key)
+        return selectors.channel_get_active(key=key)
     except ChatError:
         raise Http404 from None
 
@@ -168,10 +182,10 @@ def chat_page(request: HttpRequest, key: str) -> HttpResponse:
 
 def attachment_rules() -> dict[str, Any]:
     """The upload rules for the pages (json_script): they warn before sending; the server's
-    check (services.check_attachment) is the one that decides."""
-    types = {t: list(suffixes) for t, suffixes in services.ALLOWED_ATTACHMENT_TYPES.items()}
+    check (workbench.services.messages.check_attachment) is the one that decides."""
+    types = {t: list(suffixes) for t, suffixes in ALLOWED_ATTACHMENT_TYPES.items()}
     return {
-        "max_bytes": services.MAX_ATTACHMENT_BYTES,
+        "max_bytes": MAX_ATTACHMENT_BYTES,
         "types": types,
         # The file input's accept attribute.
         "accept": ",".join([*types, *(s for suffixes in types.values() for s in suffixes)]),
@@ -191,7 +205,7 @@ def chat_labels() -> dict[str, str]:
         "read": _("Read"),
         "uploading": _("Uploading %(name)s…"),
         "too_large": _("Files may be at most %(mb)d MB.")
-        % {"mb": services.MAX_ATTACHMENT_BYTES // (1024 * 1024)},
+        % {"mb": MAX_ATTACHMENT_BYTES // (1024 * 1024)},
         "bad_type": _("Only images (PNG, JPEG, GIF, WebP), PDF and plain text files can be sent."),
         "failed": _("Could not send: %(reason)s"),
         "download": _("Download"),
@@ -212,7 +226,7 @@ def demo_host(request: HttpRequest) -> HttpResponse:
     customer_id = request.GET.get("customer", "")[:64] if settings.DEBUG else ""
     customer_hash = ""
     if customer_id and chosen is not None and chosen.identity_secret:
-        customer_hash = services.identity_hash(chosen.identity_secret, customer_id)
+        customer_hash = identity_hash(chosen.identity_secret, customer_id)
     return render(
         request,
         "workbench/chat_demo.html",

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.urls import reverse
 
+from service_orders.models import ServiceOrder
 from workbench.models import Conversation, Message
 
 
@@ -46,4 +47,55 @@ def conversation_state(
         "agent_read_seq": conversation.agent_read_seq,
         "customer_read_seq": conversation.customer_read_seq,
         "rating": rating,
+    }
+
+
+def _person(user: Any) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    return {"id": user.pk, "username": user.username, "display_name": user.display_name}
+
+
+def conversation_event_payload(
+    conversation: Conversation, order: ServiceOrder, *, actor: Any
+) -> dict[str, Any]:
+    """The stable webhook payload of a `conversation.*` event (documented in
+    docs/webhooks.md): the conversation and its service order right after the step, and
+    who did it (None: the system)."""
+    shop = conversation.shop
+    customer = conversation.customer
+    issue_type = order.issue_type
+    return {
+        "conversation": {
+            "id": conversation.pk,
+            "status": conversation.status,
+            "channel": {"id": conversation.channel_id, "key": conversation.channel.key},
+            "shop": {"id": shop.pk, "code": shop.code} if shop is not None else None,
+            "group": {"id": conversation.group_id, "name": conversation.group.name},
+            "agent": _person(conversation.agent if conversation.agent_id else None),
+            "customer": (
+                {"id": customer.pk, "external_id": customer.external_id}
+                if customer is not None
+                else None
+            ),
+            "visitor_id": conversation.visitor_id,
+            "messages": conversation.last_seq,
+            "created_at": conversation.created_at,
+            "accepted_at": conversation.accepted_at,
+            "first_response_at": conversation.first_response_at,
+            "closed_at": conversation.closed_at,
+        },
+        "service_order": {
+            "id": order.pk,
+            "issue_type": (
+                {"id": issue_type.pk, "name": issue_type.name} if issue_type is not None else None
+            ),
+            "summary": order.summary,
+            "wait_seconds": order.wait_seconds,
+            "first_response_seconds": order.first_response_seconds,
+            "handle_seconds": order.handle_seconds,
+            "customer_messages": order.customer_messages,
+            "agent_messages": order.agent_messages,
+        },
+        "actor": _person(actor),
     }

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from typing import Any
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agents.access import get_for, restrict
 from agents.capabilities import may, with_capability_q
 from agents.models import SkillGroup
-from workbench.models import Conversation, Message, Visitor
+from workbench.errors import ChatError
+from workbench.models import ChannelAccount, Conversation, Message, Visitor
+from workbench.payloads import conversation_state
 
 MAX_BATCH = 200
 
@@ -129,3 +133,98 @@ def visitor_conversations_for(*, user: Any, visitor_id: int, limit: int = 20) ->
         .select_related("service_order", "service_order__issue_type")
         .order_by("-created_at")[:limit]
     )
+
+
+# --- The customer's side ------------------------------------------------------------------
+
+
+def hash_token(token: str) -> str:
+    """Visitor tokens are stored only as this hash."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def channel_get_active(*, key: str) -> ChannelAccount:
+    channel = (
+        ChannelAccount.objects.select_related("shop", "default_group")
+        .filter(key=key, is_active=True)
+        .first()
+    )
+    if channel is None:
+        raise ChatError("unknown_channel", _("This chat channel does not exist or is closed."))
+    return channel
+
+
+def visitor_from_token(*, token: str) -> Visitor | None:
+    if not token or len(token) > 100:
+        return None
+    return (
+        Visitor.objects.select_related("channel", "channel__shop")
+        .filter(token_hash=hash_token(token), channel__is_active=True)
+        .first()
+    )
+
+
+def conversation_open_for(*, visitor: Visitor) -> Conversation | None:
+    """The visitor's conversation that is not closed yet, if any."""
+    return (
+        Conversation.objects.filter(visitor=visitor)
+        .exclude(status=Conversation.Status.CLOSED)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def visitor_message(*, visitor: Visitor, client_id: str) -> Message | None:
+    """The visitor's message with this client id, in any of their conversations."""
+    return (
+        Message.objects.select_related("conversation")
+        .filter(visitor=visitor, sender=Message.Sender.CUSTOMER, client_id=client_id)
+        .first()
+    )
+
+
+def conversation_state_for_customer(*, conversation: Conversation) -> dict[str, Any]:
+    """The conversation as the customer's window shows it: with the queue position while
+    it waits, and the rating once it is closed."""
+    rating = None
+    if conversation.status == Conversation.Status.CLOSED:
+        rating = (
+            conversation.service_order.rating if hasattr(conversation, "service_order") else None
+        )
+    return conversation_state(
+        conversation, queue_position=queue_position(conversation), rating=rating
+    )
+
+
+# --- Queues and seats ---------------------------------------------------------------------
+
+
+def queue_ids(group_id: int, *, limit: int) -> list[int]:
+    """The waiting conversations of a group, next first."""
+    return list(
+        Conversation.objects.filter(group_id=group_id, status=Conversation.Status.QUEUED)
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def queue_position(conversation: Conversation) -> int | None:
+    if conversation.status != Conversation.Status.QUEUED:
+        return None
+    # The order of queue_ids and routing.queue_drain: by start time, then id.
+    ahead = (
+        Conversation.objects.filter(
+            group_id=conversation.group_id, status=Conversation.Status.QUEUED
+        )
+        .filter(
+            Q(created_at__lt=conversation.created_at)
+            | Q(created_at=conversation.created_at, pk__lt=conversation.pk)
+        )
+        .count()
+    )
+    return ahead + 1
+
+
+def agent_load(user_id: int) -> int:
+    """How many conversations the agent holds now."""
+    return Conversation.objects.filter(agent_id=user_id, status=Conversation.Status.ACTIVE).count()

@@ -23,7 +23,7 @@ from workbench import selectors
 from workbench.chat_views import attachment_rules, upload_response
 from workbench.models import Conversation, Message
 from workbench.payloads import message_payload
-from workbench.services import MAX_ATTACHMENT_BYTES, agent_load
+from workbench.services.messages import MAX_ATTACHMENT_BYTES
 
 
 @section_view("workbench")
@@ -36,7 +36,7 @@ def index(request: AuthedRequest) -> HttpResponse:
         "workbench/index.html",
         {
             "profile": profile,
-            "load": agent_load(request.user.pk),
+            "load": selectors.agent_load(request.user.pk),
             "states": AgentProfile.State.choices,
             "issue_types": IssueType.objects.filter(is_active=True),
             "transfer_groups": targets["groups"],

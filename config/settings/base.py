@@ -116,6 +116,9 @@ CHAT_DB_THREAD_POOL = env_bool("KEFU_CHAT_DB_THREAD_POOL", True)
 # A message is one short statement: a few threads keep up with hundreds a second, and
 # more only contend for the GIL with the event loop (measured in bench/README.md).
 CHAT_DB_THREADS = env_int("KEFU_CHAT_DB_THREADS", 4, minimum=1)
+# Back-office sockets re-check their user's rights this often (seconds), in case the
+# doorbell of a sign-out, deactivation or role change was lost (agents/sockets.py).
+KEFU_SOCKET_RECHECK_SECONDS = env_int("KEFU_SOCKET_RECHECK_SECONDS", 60, minimum=5)
 # Redis pub/sub channel names are global across Redis database numbers: installations (or
 # test runs) sharing one Redis keep apart by prefix.
 CHANNEL_PREFIX = env.str("KEFU_CHANNEL_PREFIX", default="asgi")
@@ -400,7 +403,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:", *_MEDIA_ORIGINS],
+        # blob: for files the chat window fetched with the visitor token and shows itself.
+        "img-src": ["'self'", "data:", "blob:", *_MEDIA_ORIGINS],
         "connect-src": ["'self'"],
         "font-src": ["'self'"],
         "object-src": ["'none'"],

@@ -13,7 +13,9 @@ from agents.tests.factories import SkillGroupFactory
 from knowledge.models import CannedReply, KnowledgeQA
 from tests.live_server import CHROMIUM, CHROMIUM_ARGS
 from workbench.models import Conversation, Message
-from workbench.services import conversation_start, message_send, visitor_open
+from workbench.services.conversations import conversation_start
+from workbench.services.messages import message_send
+from workbench.services.visitors import visitor_open
 from workbench.tests.factories import ChannelFactory
 from workbench.tests.live_server import Server
 

@@ -18,7 +18,7 @@ from django.db import connection
 from django.test import Client
 
 from ops.services import BackupError, backup_restore, connect, storage_files, table_counts
-from workbench.services import visitor_open
+from workbench.services.visitors import visitor_open
 from workbench.tests.helpers import make_channel
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -10,13 +10,13 @@ from agents.models import AgentProfile
 from service_orders.models import ServiceOrder
 from service_orders.services import response_metrics
 from workbench.models import Message
-from workbench.services import (
+from workbench.services.conversations import (
     conversation_accept,
     conversation_close,
     conversation_rate,
     conversation_transfer,
-    message_send,
 )
+from workbench.services.messages import message_send
 from workbench.tests.factories import IssueTypeFactory
 from workbench.tests.helpers import make_channel, online_agent, start
 

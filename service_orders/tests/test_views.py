@@ -13,7 +13,9 @@ from django.utils import timezone
 from service_orders.models import ServiceOrder
 from tests.permissions import assert_matrix
 from tests.query_counts import assert_query_count
-from workbench.services import conversation_close, conversation_start, message_send, visitor_open
+from workbench.services.conversations import conversation_close, conversation_start
+from workbench.services.messages import message_send
+from workbench.services.visitors import visitor_open
 from workbench.tests.factories import IssueTypeFactory
 from workbench.tests.helpers import make_channel
 

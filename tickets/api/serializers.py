@@ -1,5 +1,5 @@
-"""What the tickets API reads and writes. Input serializers only parse and scope; the
-services in tickets/services.py decide (validation of the type's fields included)."""
+"""What the tickets API reads and writes. Input serializers only parse; the services in
+tickets/services/ resolve references (input.py, as for the create page) and decide."""
 
 from __future__ import annotations
 

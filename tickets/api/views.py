@@ -4,12 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
@@ -26,10 +24,9 @@ from rest_framework.serializers import BaseSerializer
 
 from agents.capabilities import may
 from agents.models import User
-from commerce.selectors import customer_list_for, order_list_for
-from service_orders.selectors import service_order_list_for
-from tickets import selectors, services
+from tickets import selectors
 from tickets.api import idempotency
+from tickets.api.errors import BadRequest, KeyReused, service_errors
 from tickets.api.serializers import (
     AssignSerializer,
     CommentSerializer,
@@ -47,28 +44,9 @@ from tickets.api.serializers import (
     VersionSerializer,
 )
 from tickets.filters import TicketFilter
-from tickets.models import Ticket, TicketCategory, TicketField, TicketType
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = gettext_lazy("The ticket's state does not allow this.")
-    default_code = "conflict"
-
-
-class BadRequest(exceptions.APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = gettext_lazy("The request was refused.")
-    default_code = "invalid"
-
-
-class KeyReused(exceptions.APIException):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_detail = gettext_lazy(
-        "This Idempotency-Key was already used with a different request body. "
-        "Use a new key for a new ticket."
-    )
-    default_code = "idempotency_key_reused"
+from tickets.models import Ticket, TicketCategory, TicketType
+from tickets.services import assignment, content, lifecycle
+from tickets.services.input import ticket_input_resolve, ticket_type_resolve
 
 
 class CanUseTickets(BasePermission):
@@ -78,32 +56,6 @@ class CanUseTickets(BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return may(request.user, "view_tickets")
-
-
-@contextmanager
-def service_errors() -> Iterator[None]:
-    """Translate the services' refusals into API errors with their (translated) message."""
-    try:
-        yield
-    except (services.StaleTicketError, services.InvalidTransitionError) as error:
-        raise Conflict(error.message) from error
-    except services.TicketPermissionError as error:
-        raise exceptions.PermissionDenied(error.message) from error
-    except services.TicketError as error:
-        raise BadRequest(error.message) from error
-    except DjangoValidationError as error:
-        raise exceptions.ValidationError(_drf_errors(error)) from error
-
-
-def _drf_errors(error: DjangoValidationError) -> dict[str, list[str]]:
-    if hasattr(error, "error_dict"):
-        return {
-            ("non_field_errors" if key == "__all__" else key): [
-                str(message) for e in errors for message in e.messages
-            ]
-            for key, errors in error.error_dict.items()
-        }
-    return {"non_field_errors": [str(m) for m in error.messages]}
 
 
 class TicketCursor(CursorPagination):
@@ -277,81 +229,25 @@ class TicketViewSet(viewsets.GenericViewSet[Ticket]):
         return Response(body, status=code, headers=headers)
 
     def _create(self) -> Ticket:
+        """Parse, resolve the references as the create page does, create."""
         data = self._input(TicketCreateSerializer)
         user = self.actor
-        ticket_type = selectors.ticket_types_for(user=user).filter(pk=data["ticket_type"]).first()
-        if ticket_type is None:
-            raise exceptions.ValidationError(
-                {"ticket_type": [_("No active ticket type with this id.")]}
-            )
-        group = None
-        if data.get("group"):
-            group = selectors.groups_for_submit(user=user).filter(pk=data["group"]).first()
-            if group is None:
-                raise exceptions.ValidationError(
-                    {"group": [_("No group with this id that you may address.")]}
-                )
-        assignee = None
-        if data.get("assignee"):
-            group_id = group.pk if group else ticket_type.default_group_id
-            assignee = (
-                selectors.group_members_for(user=user, group_id=group_id or 0)
-                .filter(pk=data["assignee"])
-                .first()
-            )
-            if assignee is None:
-                raise exceptions.ValidationError(
-                    {"assignee": [_("The person must be a member of the group.")]}
-                )
-        category = None
-        if data.get("category"):
-            category = TicketCategory.objects.filter(pk=data["category"]).first()
-            if category is None:
-                raise exceptions.ValidationError({"category": [_("No category with this id.")]})
-        customer = None
-        if data["customer"].strip():
-            query = data["customer"].strip()
-            customer = (
-                customer_list_for(user=user).filter(Q(external_id=query) | Q(phone=query)).first()
-            )
-            if customer is None:
-                raise exceptions.ValidationError(
-                    {"customer": [_("No customer with this id or phone that you may see.")]}
-                )
-        order = None
-        order_no = data["order_no"].strip() or _answered_order_no(ticket_type, data["answers"])
-        if order_no:
-            order = order_list_for(user=user).filter(order_no__iexact=order_no).first()
-            if order is None and data["order_no"].strip():
-                raise exceptions.ValidationError(
-                    {"order_no": [_("No order with this number that you may see.")]}
-                )
-        service_order = None
-        if data.get("service_order"):
-            # Like the page's "ticket from this chat": the service orders permission, then
-            # the user's shop scope (agents.access.restrict, inside the selector).
-            if may(self.actor, "view_service_orders"):
-                service_order = (
-                    service_order_list_for(user=user).filter(pk=data["service_order"]).first()
-                )
-            if service_order is None:
-                raise exceptions.ValidationError(
-                    {"service_order": [_("No service order with this id that you may see.")]}
-                )
         with service_errors():
-            return services.ticket_create(
+            ticket_type = ticket_type_resolve(user=user, pk=data["ticket_type"])
+            resolved = ticket_input_resolve(user=user, ticket_type=ticket_type, data=data)
+            return lifecycle.ticket_create(
                 ticket_type=ticket_type,
                 title=data["title"],
                 description=data["description"],
                 priority=data["priority"],
-                group=group,
-                assignee=assignee,
-                customer=customer,
-                order=order,
-                category=category,
-                answers=data["answers"],
+                group=resolved.group,
+                assignee=resolved.assignee,
+                customer=resolved.customer,
+                order=resolved.order,
+                category=resolved.category,
+                answers=resolved.answers,
                 submitter=user,
-                service_order=service_order,
+                service_order=resolved.service_order,
             )
 
     @extend_schema(
@@ -368,7 +264,7 @@ class TicketViewSet(viewsets.GenericViewSet[Ticket]):
             if category is None:
                 raise exceptions.ValidationError({"category": [_("No category with this id.")]})
         with service_errors():
-            services.ticket_update(
+            content.ticket_update(
                 ticket=ticket,
                 actor=self.actor,
                 version=data["version"],
@@ -388,7 +284,7 @@ class TicketViewSet(viewsets.GenericViewSet[Ticket]):
         ticket = self.get_object()
         data = self._input(CommentSerializer)
         with service_errors():
-            services.ticket_comment(ticket=ticket, actor=self.actor, text=data["text"])
+            content.ticket_comment(ticket=ticket, actor=self.actor, text=data["text"])
         return self._detail(ticket)
 
     @_action_schema(TextSerializer, "Reply to the customer (emailed when they have an address)")
@@ -397,7 +293,7 @@ class TicketViewSet(viewsets.GenericViewSet[Ticket]):
         ticket = self.get_object()
         data = self._input(TextSerializer)
         with service_errors():
-            services.ticket_reply(
+            content.ticket_reply(
                 ticket=ticket, actor=self.actor, text=data["text"], version=data.get("version")
             )
         return self._detail(ticket)
@@ -411,7 +307,7 @@ class TicketViewSet(viewsets.GenericViewSet[Ticket]):
         if to_group is None:
             raise exceptions.ValidationError({"to_group": [_("Pick the group to forward to.")]})
         with service_errors():
-            services.ticket_forward(
+            lifecycle.ticket_forward(
                 ticket=ticket,
                 to_group=to_group,
                 actor=self.actor,
@@ -429,7 +325,7 @@ class TicketViewSet(viewsets.GenericViewSet[Ticket]):
         if person is None:
             raise exceptions.ValidationError({"assignee": [_("Pick a member of the group.")]})
         with service_errors():
-            services.ticket_assign(
+            assignment.ticket_assign(
                 ticket=ticket,
                 assignee=person,
                 actor=self.actor,
@@ -444,7 +340,7 @@ class TicketViewSet(viewsets.GenericViewSet[Ticket]):
         ticket = self.get_object()
         data = self._input(VersionSerializer)
         with service_errors():
-            services.ticket_accept(ticket=ticket, actor=self.actor, version=data.get("version"))
+            lifecycle.ticket_accept(ticket=ticket, actor=self.actor, version=data.get("version"))
         return self._detail(ticket)
 
     @_action_schema(HoldSerializer, "Put on hold, waiting for the customer or a third party")
@@ -453,7 +349,7 @@ class TicketViewSet(viewsets.GenericViewSet[Ticket]):
         ticket = self.get_object()
         data = self._input(HoldSerializer)
         with service_errors():
-            services.ticket_hold(
+            lifecycle.ticket_hold(
                 ticket=ticket,
                 actor=self.actor,
                 reason=data["reason"],
@@ -468,7 +364,7 @@ class TicketViewSet(viewsets.GenericViewSet[Ticket]):
         ticket = self.get_object()
         data = self._input(VersionSerializer)
         with service_errors():
-            services.ticket_resume(ticket=ticket, actor=self.actor, version=data.get("version"))
+            lifecycle.ticket_resume(ticket=ticket, actor=self.actor, version=data.get("version"))
         return self._detail(ticket)
 
     @_action_schema(NoteSerializer, "Resolve, saying how")
@@ -477,7 +373,7 @@ class TicketViewSet(viewsets.GenericViewSet[Ticket]):
         ticket = self.get_object()
         data = self._input(NoteSerializer)
         with service_errors():
-            services.ticket_resolve(
+            lifecycle.ticket_resolve(
                 ticket=ticket, actor=self.actor, note=data["note"], version=data.get("version")
             )
         return self._detail(ticket)
@@ -488,7 +384,7 @@ class TicketViewSet(viewsets.GenericViewSet[Ticket]):
         ticket = self.get_object()
         data = self._input(VersionSerializer)
         with service_errors():
-            services.ticket_close(ticket=ticket, actor=self.actor, version=data.get("version"))
+            lifecycle.ticket_close(ticket=ticket, actor=self.actor, version=data.get("version"))
         return self._detail(ticket)
 
     @_action_schema(NoteSerializer, "Reopen a resolved or closed ticket, saying why")
@@ -497,7 +393,7 @@ class TicketViewSet(viewsets.GenericViewSet[Ticket]):
         ticket = self.get_object()
         data = self._input(NoteSerializer)
         with service_errors():
-            services.ticket_reopen(
+            lifecycle.ticket_reopen(
                 ticket=ticket, actor=self.actor, note=data["note"], version=data.get("version")
             )
         return self._detail(ticket)
@@ -511,7 +407,7 @@ class TicketViewSet(viewsets.GenericViewSet[Ticket]):
     @action(detail=True, methods=["post"])
     def watch(self, request: Request, pk: str) -> Response:
         ticket = self.get_object()
-        services.ticket_watch(ticket=ticket, user=self.actor, watch=True)
+        content.ticket_watch(ticket=ticket, user=self.actor, watch=True)
         return self._detail(ticket)
 
     @extend_schema(
@@ -523,18 +419,8 @@ class TicketViewSet(viewsets.GenericViewSet[Ticket]):
     @action(detail=True, methods=["post"])
     def unwatch(self, request: Request, pk: str) -> Response:
         ticket = self.get_object()
-        services.ticket_watch(ticket=ticket, user=self.actor, watch=False)
+        content.ticket_watch(ticket=ticket, user=self.actor, watch=False)
         return self._detail(ticket)
-
-
-def _answered_order_no(ticket_type: TicketType, answers: dict[str, Any]) -> str:
-    """Like the create form: the type's order-number field links the order when given."""
-    for field in ticket_type.fields.all():
-        if field.kind == TicketField.Kind.ORDER_NO:
-            value = answers.get(field.key)
-            if isinstance(value, str) and value.strip():
-                return value.strip()
-    return ""
 
 
 class TicketTypeViewSet(viewsets.ReadOnlyModelViewSet[TicketType]):

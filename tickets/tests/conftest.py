@@ -104,3 +104,9 @@ def ticket_type(group: SkillGroup) -> TicketType:
         ticket_type=kind, key="boxes", label="Boxes", kind=TicketField.Kind.NUMBER
     )
     return kind
+
+
+@pytest.fixture
+def chat_type(db) -> TicketType:
+    """A platform type that asks nothing extra: the default for tickets from a chat."""
+    return TicketTypeFactory.create(name="Follow-up", default_group=SkillGroupFactory.create())

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from agents.tests.factories import SkillGroupFactory
 from settings_app.models import BusinessCalendar
-from tickets.services import ticket_create
+from tickets.services.lifecycle import ticket_create
 
 pytestmark = pytest.mark.django_db
 

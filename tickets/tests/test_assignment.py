@@ -8,14 +8,9 @@ from agents.roles import Role
 from agents.tests.factories import UserFactory
 from commerce.tests.factories import OrderFactory
 from tickets.models import Ticket, TicketNode
-from tickets.services import (
-    TicketPermissionError,
-    ticket_accept,
-    ticket_assign,
-    ticket_auto_assign,
-    ticket_create,
-    ticket_reassign_untouched,
-)
+from tickets.services.assignment import ticket_assign, ticket_auto_assign, ticket_reassign_untouched
+from tickets.services.errors import TicketPermissionError
+from tickets.services.lifecycle import ticket_accept, ticket_create
 from tickets.tasks import assign_waiting, reassign_untouched
 from tickets.tests.conftest import member, office_calendar
 

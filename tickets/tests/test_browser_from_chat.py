@@ -11,16 +11,17 @@ from django.test import Client
 
 from service_orders.models import ServiceOrder
 from tickets.models import Ticket
-from tickets.services import ticket_accept, ticket_notify_resolution, ticket_resolve
+from tickets.services.lifecycle import ticket_accept, ticket_resolve
+from tickets.services.notifications import ticket_notify_resolution
 from tickets.tests.factories import TicketTypeFactory
 from workbench.models import Message
-from workbench.services import (
+from workbench.services.conversations import (
     conversation_accept,
     conversation_close,
     conversation_start,
-    message_send,
-    visitor_open,
 )
+from workbench.services.messages import message_send
+from workbench.services.visitors import visitor_open
 from workbench.tests.helpers import make_channel
 
 CHROMIUM = "/usr/bin/chromium"

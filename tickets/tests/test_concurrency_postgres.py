@@ -11,15 +11,10 @@ import pytest
 from django.db import connection
 
 from tickets.models import SlaEvent, Ticket, TicketNode
-from tickets.services import (
-    StaleTicketError,
-    TicketError,
-    _record_event,
-    ticket_accept,
-    ticket_auto_assign,
-    ticket_create,
-    ticket_sla_check,
-)
+from tickets.services.assignment import ticket_auto_assign
+from tickets.services.errors import StaleTicketError, TicketError
+from tickets.services.lifecycle import ticket_accept, ticket_create
+from tickets.services.sla import sla_event_record, ticket_sla_check
 from tickets.tests.conftest import member
 from tickets.tests.factories import SlaPolicyFactory
 
@@ -83,7 +78,7 @@ def test_unique_row_is_the_last_line_of_defence(ticket_type):
     t = ticket_create(ticket_type=ticket_type, title="x", submitter=None, answers=GOOD)
     due = t.created_at
     results, errors = race(
-        4, lambda _i: _record_event(Ticket.objects.get(pk=t.pk), "resolution", due, "breach")
+        4, lambda _i: sla_event_record(Ticket.objects.get(pk=t.pk), "resolution", due, "breach")
     )
     assert not errors, errors
     assert sum(1 for r in results if r is not None) == 1

@@ -9,38 +9,26 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 
-from agents.tests.factories import SkillGroupFactory
 from commerce.tests.factories import OrderFactory
 from service_orders.models import ServiceOrder
 from tests.permissions import assert_matrix
 from tickets.models import Ticket, TicketNode
-from tickets.services import (
-    TicketPermissionError,
-    ticket_accept,
-    ticket_create,
-    ticket_notify_resolution,
-    ticket_resolve,
-)
+from tickets.services.errors import TicketPermissionError
+from tickets.services.lifecycle import ticket_accept, ticket_create, ticket_resolve
+from tickets.services.notifications import ticket_notify_resolution
 from tickets.tasks import notify_resolution
 from tickets.tests.factories import TicketFieldFactory, TicketTypeFactory
 from workbench.models import Conversation, Message
-from workbench.services import (
+from workbench.services.conversations import (
     conversation_accept,
     conversation_close,
     conversation_start,
-    identity_hash,
-    message_send,
-    visitor_open,
 )
+from workbench.services.messages import message_send
+from workbench.services.visitors import identity_hash, visitor_open
 from workbench.tests.helpers import make_channel, online_agent
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def chat_type(db):
-    """A platform type that asks nothing extra: the default for tickets from a chat."""
-    return TicketTypeFactory.create(name="Follow-up", default_group=SkillGroupFactory.create())
 
 
 def chat(shop, *, customer_id: str = "C777", email: str = "", close: bool = False):
@@ -170,7 +158,7 @@ def test_closed_conversation_keeps_the_note_in_its_history_and_emails(
 def test_reopen_and_resolve_again_is_a_new_resolution_and_is_sent(
     people, shop_a, chat_type, django_capture_on_commit_callbacks
 ):
-    from tickets.services import ticket_reopen
+    from tickets.services.lifecycle import ticket_reopen
 
     so = chat(shop_a)
     ticket = _linked(people, so, chat_type)
@@ -260,13 +248,31 @@ def test_create_page_is_prefilled_from_the_conversation(client_for, shop_a, chat
     assert_matrix(
         client_for,
         url,
-        {**SO_SHOP_A, "admin": 200, "supervisor": 200, "agent": 200, "merchant_a": 200},
+        # Those who may not see the chat get the form with an error (the next test).
+        {"anonymous": 302, **{who: 200 for who in SO_SHOP_A if who != "anonymous"}},
     )
     page = client_for("merchant_a").get(url).content.decode()
     assert 'value="Order BT1, sent a week ago"' in page  # title: the last thing they said
     assert "My parcel never came" in page  # description: the last messages
     assert 'value="C777"' in page
     assert so.number in page
+
+
+@pytest.mark.parametrize("who", ["merchant_b", "business"])
+def test_create_page_with_a_chat_the_user_may_not_see_says_so_on_the_form(
+    client_for, shop_a, chat_type, who
+):
+    # Another shop's chat, or any chat for someone who may not read chats: the same form
+    # error as for a chat that does not exist, and nothing of the chat on the page.
+    so = chat(shop_a)
+    url = reverse("tickets:create", args=[chat_type.pk]) + f"?service_order={so.pk}"
+    missing = reverse("tickets:create", args=[chat_type.pk]) + "?service_order=999999"
+    page = client_for(who).get(url)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "No service order with this id that you may see." in text
+    assert "My parcel never came" not in text and so.number not in text
+    assert page.context["link_errors"] == client_for(who).get(missing).context["link_errors"]
 
 
 def test_second_click_creates_the_linked_ticket(client_for, shop_a, chat_type):
@@ -285,8 +291,12 @@ def test_second_click_creates_the_linked_ticket(client_for, shop_a, chat_type):
     assert ticket.service_order_id == so.pk
     assert ticket.customer_id == so.customer_id
     assert ticket.shop_id == shop_a.pk
-    # Another shop's agent cannot post a link to it either.
-    assert client_for("merchant_b").post(url, form).status_code == 404
+    # Another shop's agent cannot post a link to it either: a form error, no ticket.
+    refused = client_for("merchant_b").post(url, form)
+    assert refused.status_code == 200
+    assert refused.context["form"].non_field_errors() == [
+        "No service order with this id that you may see."
+    ]
     assert Ticket.objects.count() == 1
 
 

@@ -8,14 +8,14 @@ from django.core import mail
 
 from agents.tests.factories import SkillGroupFactory
 from tickets.models import SlaEvent, Ticket, TicketNode
-from tickets.services import (
-    sla_event_deliver,
+from tickets.services.lifecycle import (
     ticket_accept,
     ticket_create,
     ticket_forward,
     ticket_hold,
     ticket_resume,
 )
+from tickets.services.notifications import sla_event_deliver
 from tickets.tasks import sla_sweep
 from tickets.tests.conftest import member, office_calendar
 from tickets.tests.factories import SlaPolicyFactory

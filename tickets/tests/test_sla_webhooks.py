@@ -7,9 +7,9 @@ import pytest
 from commerce.tests.factories import OrderFactory
 from integrations.models import WebhookDelivery
 from integrations.tests.factories import WebhookEndpointFactory
-from tickets import services
 from tickets.models import SlaEvent, Ticket
-from tickets.services import ticket_create
+from tickets.services import sla
+from tickets.services.lifecycle import ticket_create
 from tickets.tasks import sla_sweep
 from tickets.tests.conftest import member, office_calendar
 from tickets.tests.factories import SlaPolicyFactory
@@ -56,7 +56,7 @@ def test_warning_then_breach_each_emitted_once_per_deadline(
     with django_capture_on_commit_callbacks(execute=False):
         assert sla_sweep() == 1
         assert sla_sweep() == 0  # a second sweep finds the event row: nothing again
-        services.ticket_sla_check(ticket_id=shop_ticket.pk)  # a retried check: nothing
+        sla.ticket_sla_check(ticket_id=shop_ticket.pk)  # a retried check: nothing
     clock.set(2025, 11, 3, 11, 5)
     with django_capture_on_commit_callbacks(execute=False):
         assert sla_sweep() == 1

@@ -6,7 +6,8 @@ from agents.roles import Role
 from agents.tests.factories import SkillGroupFactory, UserFactory
 from commerce.tests.factories import CustomerFactory, OrderFactory
 from tickets.models import Ticket, TicketNode
-from tickets.services import TicketError, TicketPermissionError, ticket_create
+from tickets.services.errors import TicketError, TicketPermissionError
+from tickets.services.lifecycle import ticket_create
 from tickets.tests.conftest import member
 
 pytestmark = pytest.mark.django_db

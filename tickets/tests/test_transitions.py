@@ -7,18 +7,15 @@ from django.core.exceptions import ValidationError
 from agents.tests.factories import SkillGroupFactory, UserFactory
 from commerce.tests.factories import CustomerFactory
 from tickets.models import Ticket, TicketNode
-from tickets.services import (
-    InvalidTransitionError,
-    StaleTicketError,
-    TicketPermissionError,
+from tickets.services.content import ticket_comment, ticket_reply
+from tickets.services.errors import InvalidTransitionError, StaleTicketError, TicketPermissionError
+from tickets.services.lifecycle import (
     ticket_accept,
     ticket_close,
-    ticket_comment,
     ticket_create,
     ticket_forward,
     ticket_hold,
     ticket_reopen,
-    ticket_reply,
     ticket_resolve,
     ticket_resume,
 )
@@ -181,7 +178,7 @@ def test_watchers_hear_about_forward_and_resolve(ticket, group, django_capture_o
     from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer
 
-    from tickets.services import ticket_watch
+    from tickets.services.content import ticket_watch
 
     watcher = UserFactory.create()
     ticket_watch(ticket=ticket, user=watcher, watch=True)
@@ -219,7 +216,7 @@ def test_who_had_it_sums_time_per_group_and_person(
 
 
 def test_update_edits_fields_merges_answers_and_reapplies_the_sla(ticket_type, group, clock):
-    from tickets.services import ticket_update
+    from tickets.services.content import ticket_update
     from tickets.tests.factories import SlaPolicyFactory
 
     SlaPolicyFactory.create(ticket_type=ticket_type, priority="normal", first_response_minutes=240)

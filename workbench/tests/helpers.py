@@ -6,7 +6,8 @@ from agents.models import AgentProfile, GroupMembership, Shop, SkillGroup, User
 from agents.roles import Role
 from agents.tests.factories import SkillGroupFactory, UserFactory
 from workbench.models import ChannelAccount, Conversation, Visitor
-from workbench.services import conversation_start, visitor_open
+from workbench.services.conversations import conversation_start
+from workbench.services.visitors import visitor_open
 from workbench.tests.factories import ChannelFactory
 
 

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from workbench.models import Message
-from workbench.services import identity_hash, visitor_open
+from workbench.services.visitors import identity_hash, visitor_open
 from workbench.tests.helpers import make_channel
 
 pytestmark = pytest.mark.django_db
@@ -100,7 +100,7 @@ def test_bad_files_are_refused_and_start_nothing(name, content, code, settings, 
 
 def test_too_large_file_is_refused(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path
-    monkeypatch.setattr("workbench.services.MAX_ATTACHMENT_BYTES", 10)
+    monkeypatch.setattr("workbench.services.messages.MAX_ATTACHMENT_BYTES", 10)
     token = visitor_open(channel=make_channel()).token
     response = _upload(token)
     assert response.json()["error"] == "file_too_large"

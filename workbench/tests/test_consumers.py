@@ -13,7 +13,7 @@ from agents.models import AgentProfile, GroupMembership
 from agents.tests.factories import SkillGroupFactory
 from service_orders.models import ServiceOrder
 from workbench.models import Conversation, Message
-from workbench.services import visitor_open
+from workbench.services.visitors import visitor_open
 from workbench.tests import ws
 from workbench.tests.factories import ChannelFactory, IssueTypeFactory
 
@@ -198,7 +198,9 @@ def test_agent_socket_needs_sign_in_and_the_workbench(setup):
 
 
 def _a_conversation(setup):
-    from workbench.services import conversation_start, message_send, visitor_from_token
+    from workbench.selectors import visitor_from_token
+    from workbench.services.conversations import conversation_start
+    from workbench.services.messages import message_send
 
     customer_visitor = visitor_from_token(token=setup["token"])
     assert customer_visitor is not None
@@ -374,7 +376,7 @@ def test_queue_positions_follow_the_queue_without_reading_it_per_customer(setup)
 
         # A conversation waiting in another group is transferred here: it started before
         # the third customer's, so it goes ahead of them (not of the second).
-        from workbench.services import (
+        from workbench.services.conversations import (
             conversation_close,
             conversation_start,
             conversation_transfer,
@@ -435,7 +437,7 @@ def test_resend_after_the_conversation_closed_returns_the_original(setup):
         customer, _ = await ws.visitor(setup["token"])
         await customer.send_json_to({"type": "send", "client_id": "late-ack", "text": "hello"})
         first = await ws.until(customer, "ack")
-        from workbench.services import conversation_close
+        from workbench.services.conversations import conversation_close
 
         await database_sync_to_async(conversation_close)(
             conversation_id=first["conversation_id"], actor=None
@@ -471,7 +473,7 @@ def test_missed_close_doorbell_still_starts_a_new_conversation(setup):
 
 
 def test_identified_customer_continues_on_another_device(setup):
-    from workbench.services import identity_hash
+    from workbench.services.visitors import identity_hash
 
     channel = setup["channel"]
     proof = identity_hash(channel.identity_secret, "C900")
@@ -525,7 +527,7 @@ def test_transfer_to_a_colleague_and_to_a_group(setup, shop_a):
     run(go)
     conversation.refresh_from_db()
     assert conversation.agent == colleague and conversation.status == "active"
-    from workbench.services import conversation_transfer
+    from workbench.services.conversations import conversation_transfer
 
     conversation_transfer(conversation_id=conversation.pk, actor=colleague, to_group=other_group)
     conversation.refresh_from_db()
@@ -541,7 +543,7 @@ def test_transfer_to_a_colleague_and_to_a_group(setup, shop_a):
 
 def test_agent_catches_up_after_seq_on_watch(setup):
     conversation = _a_conversation(setup)  # greeting (1) and "?" (2)
-    from workbench.services import message_send
+    from workbench.services.messages import message_send
 
     for n in range(3):
         message_send(

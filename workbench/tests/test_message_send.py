@@ -8,12 +8,12 @@ from django.db import connection
 from workbench.errors import ChatError
 from workbench.models import Conversation, Message
 from workbench.selectors import messages_after
-from workbench.services import (
+from workbench.services.conversations import (
     conversation_accept,
     conversation_close,
     conversation_start,
-    message_send,
 )
+from workbench.services.messages import message_send
 from workbench.tests.helpers import make_channel, online_agent, start
 
 pytestmark = pytest.mark.django_db
@@ -191,7 +191,7 @@ def test_plain_sends_on_postgres_are_one_statement_and_the_rest_goes_the_general
     """Outside a transaction, a plain text message is stored by one prepared statement;
     whatever it does not cover (the agent's first response, a resend, a closed
     conversation) changes nothing there and is decided by the general path."""
-    from workbench import services
+    from workbench.services import messages as services
 
     taken = []
     real = services._fast_send

@@ -9,12 +9,9 @@ from django.db import connection
 from agents.models import AgentProfile
 from agents.services import agent_set_state
 from workbench.models import Conversation
-from workbench.services import (
-    conversation_close,
-    conversation_transfer,
-    queue_drain,
-    queue_position,
-)
+from workbench.selectors import queue_position
+from workbench.services.conversations import conversation_close, conversation_transfer
+from workbench.services.routing import queue_drain
 from workbench.tests.helpers import make_channel, online_agent, start
 
 pytestmark = pytest.mark.django_db(transaction=True)

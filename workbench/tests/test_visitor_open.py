@@ -5,7 +5,8 @@ import pytest
 from commerce.tests.factories import CustomerFactory
 from workbench.errors import ChatError
 from workbench.models import Visitor
-from workbench.services import hash_token, identity_hash, visitor_from_token, visitor_open
+from workbench.selectors import hash_token, visitor_from_token
+from workbench.services.visitors import identity_hash, visitor_open
 from workbench.tests.helpers import make_channel
 
 pytestmark = pytest.mark.django_db

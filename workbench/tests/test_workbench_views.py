@@ -11,14 +11,9 @@ from django.urls import reverse
 from agents.models import GroupMembership
 from commerce.tests.factories import CustomerFactory, OrderFactory
 from tests.permissions import assert_matrix
-from workbench.services import (
-    ALLOWED_ATTACHMENT_TYPES,
-    MAX_ATTACHMENT_BYTES,
-    conversation_accept,
-    conversation_start,
-    message_send,
-    visitor_open,
-)
+from workbench.services.conversations import conversation_accept, conversation_start
+from workbench.services.messages import ALLOWED_ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES, message_send
+from workbench.services.visitors import visitor_open
 from workbench.tests.helpers import make_channel
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from agents.models import GroupMembership, SkillGroup, User
 from agents.tests.factories import SkillGroupFactory
 from commerce.tests.factories import OrderFactory
 from tickets.models import Ticket, TicketType
-from tickets.services import ticket_create
+from tickets.services.lifecycle import ticket_create
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ from rest_framework.test import APIClient
 
 from commerce.tests.factories import CustomerFactory
 from tickets.models import Ticket, TicketNode
-from tickets.services import ticket_accept, ticket_comment
+from tickets.services.content import ticket_comment
+from tickets.services.lifecycle import ticket_accept
 from tickets.tests.api.support import API, GOOD, api_for
 from tickets.tests.conftest import member
 

@@ -13,7 +13,7 @@ from agents.models import User
 from agents.tests.factories import UserFactory
 from tests.permissions import assert_api_matrix
 from tickets.models import Ticket
-from tickets.services import ticket_attach, ticket_watch
+from tickets.services.content import ticket_attach, ticket_watch
 from tickets.tests.api.support import API, GOOD, api_for
 from tickets.tests.test_from_chat import chat
 

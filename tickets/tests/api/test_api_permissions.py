@@ -9,8 +9,8 @@ import pytest
 
 from agents.models import User
 from tests.permissions import assert_api_matrix
-from tickets import services
 from tickets.models import Ticket
+from tickets.services import lifecycle
 from tickets.tests.api.support import API, GOOD
 
 pytestmark = pytest.mark.django_db
@@ -43,13 +43,13 @@ def ticket_in(make_ticket, everyone) -> Callable[[str], Callable[[], str]]:
         def make() -> str:
             ticket = make_ticket()
             if state != "new":
-                services.ticket_accept(ticket=ticket, actor=agent)
+                lifecycle.ticket_accept(ticket=ticket, actor=agent)
             if state == "on_hold":
-                services.ticket_hold(ticket=ticket, actor=agent, reason="third_party")
+                lifecycle.ticket_hold(ticket=ticket, actor=agent, reason="third_party")
             if state in ("resolved", "closed"):
-                services.ticket_resolve(ticket=ticket, actor=agent, note="Done")
+                lifecycle.ticket_resolve(ticket=ticket, actor=agent, note="Done")
             if state == "closed":
-                services.ticket_close(ticket=ticket, actor=agent)
+                lifecycle.ticket_close(ticket=ticket, actor=agent)
             return f"{API}{ticket.pk}/{suffix}"
 
         return make

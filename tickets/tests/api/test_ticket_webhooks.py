@@ -3,6 +3,9 @@ endpoint only its shop's; a rolled-back change emits nothing; the payload is sta
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
+
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -10,10 +13,11 @@ from django.test.utils import CaptureQueriesContext
 from integrations.models import WebhookDelivery
 from integrations.tests.factories import WebhookEndpointFactory
 from integrations.webhook_events import WEBHOOK_EVENTS
-from tickets import services
 from tickets.models import Ticket
-from tickets.services import StaleTicketError
+from tickets.services import content, lifecycle, notifications, sla
+from tickets.services.errors import StaleTicketError
 from tickets.tests.conftest import member
+from tickets.tests.factories import SlaPolicyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +45,66 @@ def test_every_ticket_event_is_registered():
     assert set(TICKET_EVENTS) <= set(WEBHOOK_EVENTS)
 
 
+# --- every ticket.* event of the registry has an emitter, proven here ------------------------
+# One situation per event: what a person (or the sweep) does that must emit it. A new
+# ticket.* event in integrations/webhook_events.py fails test_each_registered_ticket_event
+# until its emitter exists in tickets/services and its situation is written here.
+
+
+def _resolved(ticket: Ticket, agent) -> Ticket:
+    lifecycle.ticket_accept(ticket=ticket, actor=agent)
+    return lifecycle.ticket_resolve(ticket=ticket, actor=agent, note="Found")
+
+
+def _sla_check(ticket: Ticket, *, minutes: int) -> None:
+    # The policy answers first within 60 minutes and reminds 30 before (around the clock).
+    sla.ticket_sla_check(ticket_id=ticket.pk, now=ticket.created_at + timedelta(minutes=minutes))
+
+
+SITUATIONS: dict[str, Callable[..., object]] = {
+    "ticket.created": lambda ticket, agent, other_desk: ticket,
+    "ticket.updated": lambda ticket, agent, other_desk: content.ticket_update(
+        ticket=ticket, actor=agent, title="Lost twice"
+    ),
+    "ticket.assigned": lambda ticket, agent, other_desk: lifecycle.ticket_accept(
+        ticket=ticket, actor=agent
+    ),
+    "ticket.commented": lambda ticket, agent, other_desk: content.ticket_comment(
+        ticket=ticket, actor=agent, text="On it"
+    ),
+    "ticket.forwarded": lambda ticket, agent, other_desk: lifecycle.ticket_forward(
+        ticket=ticket, to_group=other_desk, actor=agent, note="Refund it"
+    ),
+    "ticket.resolved": lambda ticket, agent, other_desk: _resolved(ticket, agent),
+    "ticket.closed": lambda ticket, agent, other_desk: lifecycle.ticket_close(
+        ticket=_resolved(ticket, agent), actor=agent
+    ),
+    "ticket.reopened": lambda ticket, agent, other_desk: lifecycle.ticket_reopen(
+        ticket=_resolved(ticket, agent), actor=agent, note="Not found after all"
+    ),
+    "ticket.sla_warning": lambda ticket, agent, other_desk: _sla_check(ticket, minutes=40),
+    "ticket.sla_breached": lambda ticket, agent, other_desk: _sla_check(ticket, minutes=61),
+}
+REGISTERED = sorted(name for name in WEBHOOK_EVENTS if name.startswith("ticket."))
+
+
+def test_every_situation_is_a_registered_event():
+    assert set(SITUATIONS) == set(REGISTERED)
+
+
+@pytest.mark.parametrize("event", REGISTERED)
+def test_each_registered_ticket_event_is_emitted(event, people, make_ticket, other_desk):
+    assert event in SITUATIONS, f"{event} is registered but no test makes tickets emit it"
+    SlaPolicyFactory.create(first_response_minutes=60, remind_before_minutes=30)
+    endpoint = WebhookEndpointFactory.create(event_types=[event])
+    ticket = make_ticket()
+    SITUATIONS[event](ticket, people["agent"], other_desk)
+    delivery = WebhookDelivery.objects.filter(endpoint=endpoint).last()
+    assert delivery is not None, f"nothing emitted {event}"
+    assert delivery.event_type == event
+    assert delivery.payload["ticket"]["id"] == ticket.pk
+
+
 def test_platform_endpoint_gets_every_shops_events_merchant_only_its_own(
     people, make_ticket, shop_a, shop_b, other_desk
 ):
@@ -50,13 +114,13 @@ def test_platform_endpoint_gets_every_shops_events_merchant_only_its_own(
     member(other_desk)
     agent = people["agent"]
     ticket = make_ticket()
-    services.ticket_accept(ticket=ticket, actor=agent)
-    services.ticket_comment(ticket=ticket, actor=agent, text="On it")
-    services.ticket_update(ticket=ticket, actor=agent, title="Parcel lost twice")
-    services.ticket_resolve(ticket=ticket, actor=agent, note="Found")
-    services.ticket_close(ticket=ticket, actor=agent)
-    services.ticket_reopen(ticket=ticket, actor=agent, note="Not found after all")
-    services.ticket_forward(ticket=ticket, to_group=other_desk, actor=agent, note="Refund")
+    lifecycle.ticket_accept(ticket=ticket, actor=agent)
+    content.ticket_comment(ticket=ticket, actor=agent, text="On it")
+    content.ticket_update(ticket=ticket, actor=agent, title="Parcel lost twice")
+    lifecycle.ticket_resolve(ticket=ticket, actor=agent, note="Found")
+    lifecycle.ticket_close(ticket=ticket, actor=agent)
+    lifecycle.ticket_reopen(ticket=ticket, actor=agent, note="Not found after all")
+    lifecycle.ticket_forward(ticket=ticket, to_group=other_desk, actor=agent, note="Refund")
     expected = [
         "ticket.created",
         "ticket.assigned",
@@ -70,7 +134,7 @@ def test_platform_endpoint_gets_every_shops_events_merchant_only_its_own(
     assert events(platform) == expected
     assert events(shop_a_hook) == expected
     assert events(shop_b_hook) == []
-    platform_ticket = services.ticket_create(
+    platform_ticket = lifecycle.ticket_create(
         ticket_type=ticket.ticket_type,
         title="Platform",
         submitter=None,
@@ -85,8 +149,8 @@ def test_payload_shape(people, make_ticket, shop_a):
     endpoint = WebhookEndpointFactory.create(event_types=["ticket.resolved"])
     agent = people["agent"]
     ticket = make_ticket(priority="high")
-    services.ticket_accept(ticket=ticket, actor=agent)
-    services.ticket_resolve(ticket=ticket, actor=agent, note="Refunded")
+    lifecycle.ticket_accept(ticket=ticket, actor=agent)
+    lifecycle.ticket_resolve(ticket=ticket, actor=agent, note="Refunded")
     delivery = WebhookDelivery.objects.get(endpoint=endpoint)
     assert delivery.event_shop_id == shop_a.pk
     data = delivery.payload
@@ -119,12 +183,12 @@ def test_a_rolled_back_transition_emits_nothing(people, make_ticket):
         pass
 
     with pytest.raises(Boom), transaction.atomic():
-        services.ticket_accept(ticket=ticket, actor=people["agent"])
+        lifecycle.ticket_accept(ticket=ticket, actor=people["agent"])
         raise Boom
     assert events(endpoint) == before
     ticket.refresh_from_db()
     with pytest.raises(StaleTicketError):
-        services.ticket_accept(ticket=ticket, actor=people["agent"], version=ticket.version - 1)
+        lifecycle.ticket_accept(ticket=ticket, actor=people["agent"], version=ticket.version - 1)
     assert events(endpoint) == before
 
 
@@ -138,10 +202,10 @@ def test_payload_is_not_built_when_nobody_listens(people, make_ticket, monkeypat
     def refuse(*args, **kwargs):
         raise AssertionError("payload built with nobody listening")
 
-    monkeypatch.setattr(services, "ticket_event_payload", refuse)
+    monkeypatch.setattr(notifications, "ticket_event_payload", refuse)
     fresh = Ticket.objects.get(pk=ticket.pk)  # nothing related loaded yet
     with CaptureQueriesContext(connection) as ctx:
-        services.ticket_comment(ticket=fresh, actor=people["admin"], text="note")
+        content.ticket_comment(ticket=fresh, actor=people["admin"], text="note")
     sql = " ".join(q["sql"] for q in ctx.captured_queries)
     assert sql.count('FROM "integrations_webhookendpoint"') == 1
     assert 'FROM "commerce_order"' not in sql and 'FROM "tickets_tickettype"' not in sql

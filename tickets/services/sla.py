@@ -1,14 +1,20 @@
-"""SLA arithmetic for tickets: deadlines on the group's calendar, pauses, the derived fields.
+"""The SLA of a ticket: its clock, and the sweep that records reminders and breaches.
 
-Functions here compute and set fields on an in-memory ticket; the services in
-tickets.services save them inside their own transaction (with the version check).
+The clock (policy_for … unpause) computes and sets fields on an in-memory ticket: deadlines
+on the group's calendar, pauses, the derived fields the list and the sweep read. The
+services that change a ticket call it and save the fields inside their own transaction
+(with the version check). The sweep (ticket_sla_check) records each due reminder or breach
+once, tells webhooks, and escalates by policy.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
+from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from settings_app.business_time import (
     CalendarSpec,
@@ -16,7 +22,13 @@ from settings_app.business_time import (
     business_seconds_between,
     subtract_business_seconds,
 )
-from tickets.models import SlaEvent, SlaPolicy, Ticket
+from settings_app.selectors import group_calendar_spec
+from tickets.models import SlaEvent, SlaPolicy, Ticket, TicketNode
+from tickets.services.assignment import ticket_reassign_on_breach
+from tickets.services.notifications import ticket_event_emit
+from tickets.services.state import node_add
+
+A = TicketNode.Action
 
 SLA_FIELDS = [
     "sla_policy",
@@ -145,3 +157,82 @@ def unpause(ticket: Ticket, spec: CalendarSpec, now: datetime) -> None:
         if ticket.resolution_due:
             ticket.resolution_due = add_business_seconds(spec, ticket.resolution_due, paused)
     refresh_derived(ticket, spec, now)
+
+
+# --- the sweep ------------------------------------------------------------------------------
+
+
+def sla_event_record(
+    ticket: Ticket, deadline_kind: str, due: datetime, kind: str
+) -> SlaEvent | None:
+    """Insert the one row for this (ticket, deadline, value, kind); None if it exists."""
+    try:
+        with transaction.atomic():
+            return SlaEvent.objects.create(
+                ticket=ticket, deadline_kind=deadline_kind, deadline=due, kind=kind
+            )
+    except IntegrityError:
+        return None
+
+
+def ticket_sla_check(*, ticket_id: int, now: datetime | None = None) -> list[SlaEvent]:
+    """Record due reminders and breaches of one ticket, escalate, and schedule the next
+    check. Each event is a unique row, so a retried or concurrent run sends nothing twice."""
+    from tickets.tasks import deliver_sla_event
+
+    now = now or timezone.now()
+    created: list[SlaEvent] = []
+    with transaction.atomic():
+        ticket = (
+            Ticket.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("sla_policy")
+            .filter(pk=ticket_id)
+            .first()
+        )
+        if ticket is None:
+            return created
+        spec = group_calendar_spec(ticket.group_id)
+        reassign = False
+        for deadline_kind, due in running_deadlines(ticket).items():
+            if now >= due:
+                kind = SlaEvent.Kind.BREACH
+            elif now >= reminder_at(ticket, spec, due):
+                kind = SlaEvent.Kind.REMINDER
+            else:
+                continue
+            event = sla_event_record(ticket, deadline_kind, due, kind)
+            if event is None:
+                continue
+            created.append(event)
+            label = SlaEvent.Deadline(deadline_kind).label
+            node = node_add(
+                ticket,
+                A.SLA_BREACH if kind == SlaEvent.Kind.BREACH else A.SLA_REMINDER,
+                None,
+                f"{label}: {timezone.localtime(due):%Y-%m-%d %H:%M}",
+            )
+            # In the transaction of the event's unique row, like the node: a retried or
+            # concurrent check that finds the row emits nothing, so once per deadline.
+            ticket_event_emit(
+                "ticket.sla_breached" if kind == SlaEvent.Kind.BREACH else "ticket.sla_warning",
+                ticket,
+                node,
+                {"sla": {"event_id": event.pk, "deadline": deadline_kind, "due": due}},
+            )
+            if (
+                kind == SlaEvent.Kind.BREACH
+                and ticket.sla_policy
+                and ticket.sla_policy.reassign_on_breach
+            ):
+                reassign = True
+            transaction.on_commit(partial(deliver_sla_event.delay, event.pk))
+        # Next look: the next reminder/deadline ahead, or nothing when all are handled.
+        ahead = []
+        for due in running_deadlines(ticket).values():
+            warn = reminder_at(ticket, spec, due)
+            ahead += [t for t in (warn, due) if t > now]
+        Ticket.objects.filter(pk=ticket.pk).update(sla_check_at=min(ahead) if ahead else None)
+    working = (Ticket.Status.ASSIGNED, Ticket.Status.IN_PROGRESS)
+    if reassign and ticket.status in working and ticket.assignee_id:
+        ticket_reassign_on_breach(ticket=ticket)
+    return created

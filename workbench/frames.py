@@ -1,0 +1,116 @@
+"""JSON frames over a websocket: the base of the chat consumers (docs/realtime.md).
+
+A size cap, a `type` dispatch, error frames for everything bad, and the small readers of
+frame fields. What a frame means is the consumers' (workbench.consumers) business.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from channels.consumer import get_handler_name
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils.translation import gettext as _
+
+from workbench.errors import ChatError
+
+MAX_FRAME_BYTES = 16 * 1024
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+
+
+class BadFrame(ChatError):
+    pass
+
+
+def read_int(frame: dict[str, Any], key: str, *, required: bool = True) -> int | None:
+    value = frame.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise BadFrame("bad_frame", _("%(key)s must be a whole number.") % {"key": key})
+    return value
+
+
+def read_str(frame: dict[str, Any], key: str, *, default: str | None = None) -> str:
+    value = frame.get(key, default)
+    if not isinstance(value, str):
+        raise BadFrame("bad_frame", _("%(key)s must be a string.") % {"key": key})
+    return value
+
+
+class FrameConsumer(AsyncWebsocketConsumer):
+    """JSON frames with a size cap, a `type` dispatch and error frames for everything bad."""
+
+    handlers: dict[str, str] = {}
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels' own dispatch first hops to Django's single thread-sensitive worker to
+        # close stale connections, for every frame and every doorbell, even those that
+        # never touch the database. These consumers reach the database only through
+        # core.async_db.db, which looks after its connections itself, so the hop goes.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def send_frame(self, frame: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(frame, ensure_ascii=False))
+
+    async def send_error(self, error: ChatError, frame: dict[str, Any] | None = None) -> None:
+        out: dict[str, Any] = {"type": "error", "code": error.code, "message": error.message}
+        if isinstance(frame, dict):
+            for key in ("ref", "client_id"):
+                if isinstance(frame.get(key), str | int):
+                    out[key] = frame[key]
+        await self.send_frame(out)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None:
+            await self.send_error(ChatError("bad_frame", _("Only JSON text frames are accepted.")))
+            return
+        if len(text_data.encode()) > MAX_FRAME_BYTES:
+            await self.send_error(
+                ChatError("frame_too_large", _("Frames may be at most 16384 bytes."))
+            )
+            return
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            await self.send_error(ChatError("bad_json", _("The frame is not valid JSON.")))
+            return
+        if not isinstance(frame, dict):
+            await self.send_error(ChatError("bad_frame", _("A frame must be a JSON object.")))
+            return
+        kind = frame.get("type")
+        handler = self.handlers.get(kind) if isinstance(kind, str) else None
+        if not await self.allow(kind):
+            return
+        if handler is None:
+            await self.send_error(ChatError("unknown_type", _("Unknown frame type.")), frame)
+            return
+        try:
+            await getattr(self, handler)(frame)
+        except ChatError as error:
+            await self.send_error(error, frame)
+
+    async def allow(self, kind: Any) -> bool:
+        """A hook to refuse frames by state (e.g. before authentication)."""
+        return True
+
+    async def join(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.groups.append(group)
+
+    async def leave(self, group: str) -> None:
+        await self.channel_layer.group_discard(group, self.channel_name)
+        if group in self.groups:
+            self.groups.remove(group)
+
+
+def with_ref(out: dict[str, Any], frame: dict[str, Any]) -> dict[str, Any]:
+    """Echo the request's `ref`, as docs/realtime.md promises for every direct answer."""
+    if isinstance(frame.get("ref"), str | int):
+        out["ref"] = frame["ref"]
+    return out
