@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint hooks up up-demo lock messages browsers clean help bench-tickets bench-chat
+.PHONY: demo test lint hooks up up-demo lock messages browsers pg-client clean help bench-tickets bench-chat
 
 help:
 	@echo "make demo   - run the self-contained demo on http://127.0.0.1:8000 (SQLite, no services)"
@@ -89,6 +89,11 @@ messages: $(STAMP)
 # Debian's Chromium for the browser tests and screenshots (root, or sudo).
 browsers:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk)
+
+# Debian's pg_dump and pg_restore for kefu_backup / kefu_restore and their test (root, or
+# sudo). Debian's version matches its own PostgreSQL server.
+pg-client:
+	command -v pg_dump >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client)
 
 clean:
 	rm -rf $(VENV) var/static var/test-media

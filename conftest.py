@@ -11,6 +11,9 @@ from agents.models import Shop, User
 from agents.roles import Role
 from agents.tests.factories import ShopFactory, UserFactory
 
+# s3_endpoint, s3_storage, s3_client: a local S3 server (moto) for the storage tests.
+pytest_plugins = ["tests.s3"]
+
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("postgres") and connection.vendor != "postgresql":

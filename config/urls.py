@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
@@ -29,7 +28,5 @@ urlpatterns = [
     path("api/v1/", include("tickets.api.urls")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No route serves the media storage itself: attachments are read only through their
+# views' access checks (core.files.file_response), in the demo too.

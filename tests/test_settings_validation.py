@@ -36,6 +36,17 @@ def _load(settings_module: str, **env: str) -> subprocess.CompletedProcess:
         ({"KEFU_TIME_ZONE": "Mars/Olympus"}, "KEFU_TIME_ZONE"),
         ({"KEFU_LOG_LEVEL": "LOUD"}, "KEFU_LOG_LEVEL"),
         ({"KEFU_SITE_URL": "kefu.example.com"}, "KEFU_SITE_URL"),
+        ({"KEFU_MEDIA_STORAGE": "ftp"}, "KEFU_MEDIA_STORAGE"),
+        ({"KEFU_MEDIA_STORAGE": "s3"}, "KEFU_S3_BUCKET"),
+        (
+            {"KEFU_MEDIA_STORAGE": "s3", "KEFU_S3_BUCKET": "b", "KEFU_S3_ACCESS_KEY_ID": "k"},
+            "KEFU_S3_SECRET_ACCESS_KEY",
+        ),
+        ({"KEFU_S3_ENDPOINT_URL": "minio:9000"}, "KEFU_S3_ENDPOINT_URL"),
+        (
+            {"KEFU_MEDIA_STORAGE": "s3", "KEFU_S3_BUCKET": "b", "KEFU_S3_ADDRESSING_STYLE": "x"},
+            "KEFU_S3_ADDRESSING_STYLE",
+        ),
     ],
 )
 def test_bad_value_is_rejected_with_its_name(env, named):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from agents.capabilities import may
 from agents.sections import section_view
+from core.files import file_response
 from core.types import AuthedRequest
 from service_orders.models import ServiceOrder
 from service_orders.selectors import service_order_get_for
@@ -225,14 +226,12 @@ def ticket_act(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
 @section_view("tickets")
 def attachment_download(request: AuthedRequest, pk: int, attachment_pk: int) -> HttpResponse:
     attachment = selectors.attachment_get_for(user=request.user, ticket_pk=pk, pk=attachment_pk)
-    response = FileResponse(
-        attachment.file.open("rb"),
+    return file_response(
+        attachment.file,
         as_attachment=True,
         filename=attachment.name,
         content_type=attachment.content_type,
     )
-    # A streaming response; section_view only passes it through.
-    return cast(HttpResponse, response)
 
 
 @section_view("tickets")

@@ -11,7 +11,7 @@ from typing import Any
 
 from csp.decorators import csp_replace
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from agents.access import restrict
 from agents.sections import SECTIONS_BY_KEY, user_may_enter
+from core.files import file_response
 from workbench import selectors
 from workbench.errors import ChatError
 from workbench.models import ChannelAccount, Message
@@ -121,7 +122,7 @@ def visitor_attachment(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
-def attachment(request: HttpRequest, pk: int) -> FileResponse:
+def attachment(request: HttpRequest, pk: int) -> HttpResponse:
     """A chat file, for the conversation's participants only: its visitor (token header)
     or a back-office user who may see the conversation."""
     message = Message.objects.select_related("conversation").filter(pk=pk).first()
@@ -143,14 +144,15 @@ def attachment(request: HttpRequest, pk: int) -> FileResponse:
         )
     if not allowed:
         raise Http404
-    response = FileResponse(
-        message.attachment.open("rb"),
-        content_type=message.attachment_type or "application/octet-stream",
+    return file_response(
+        message.attachment,
+        content_type=message.attachment_type,
         as_attachment=not message.attachment_type.startswith("image/"),
         filename=message.attachment_name,
+        # The widget fetches with its token in a header: stream, so the token never
+        # follows a redirect to the storage host. Agents' links and images may redirect.
+        redirect=visitor is None,
     )
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _active_channel(key: str) -> ChannelAccount:

@@ -8,6 +8,7 @@ naming the variable, instead of running with a silently wrong default.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import environ
@@ -121,6 +122,21 @@ KEFU_SOCKET_RECHECK_SECONDS = env_int("KEFU_SOCKET_RECHECK_SECONDS", 60, minimum
 # Redis pub/sub channel names are global across Redis database numbers: installations (or
 # test runs) sharing one Redis keep apart by prefix.
 CHANNEL_PREFIX = env.str("KEFU_CHANNEL_PREFIX", default="asgi")
+# Uploaded files (chat and ticket attachments): a directory (var/media, a volume in
+# docker-compose.yml) or an S3-compatible bucket that every web and worker process shares.
+KEFU_MEDIA_STORAGE = env.str("KEFU_MEDIA_STORAGE", default="filesystem").strip().lower()
+KEFU_S3_BUCKET = env.str("KEFU_S3_BUCKET", default="").strip()
+# Empty for AWS itself; the address of MinIO, Ceph, OSS, COS, R2, ... otherwise. Downloads
+# are redirected to it, so browsers must reach it under this name.
+KEFU_S3_ENDPOINT_URL = env_url("KEFU_S3_ENDPOINT_URL", "", schemes=("http", "https"))
+KEFU_S3_REGION = env.str("KEFU_S3_REGION", default="").strip()
+# Both empty: boto3 finds credentials itself (instance role, ~/.aws, AWS_* variables).
+KEFU_S3_ACCESS_KEY_ID = env.str("KEFU_S3_ACCESS_KEY_ID", default="").strip()
+KEFU_S3_SECRET_ACCESS_KEY = env.str("KEFU_S3_SECRET_ACCESS_KEY", default="").strip()
+# "path" for most self-hosted servers (MinIO); "virtual" (bucket.host) or "auto" for AWS.
+KEFU_S3_ADDRESSING_STYLE = env.str("KEFU_S3_ADDRESSING_STYLE", default="auto").strip().lower()
+# How long a download link handed out after the access check stays valid.
+KEFU_S3_URL_EXPIRE_SECONDS = env_int("KEFU_S3_URL_EXPIRE_SECONDS", 60, minimum=1)
 # ---------------------------------------------------------------------------------------
 
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
@@ -186,6 +202,7 @@ INSTALLED_APPS = [
     "monitoring",
     "reports",
     "demo",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -252,10 +269,49 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = BASE_DIR / "var" / "media"
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+if KEFU_MEDIA_STORAGE == "s3":
+    if not KEFU_S3_BUCKET:
+        raise ImproperlyConfigured("KEFU_S3_BUCKET must be set when KEFU_MEDIA_STORAGE=s3")
+    if bool(KEFU_S3_ACCESS_KEY_ID) != bool(KEFU_S3_SECRET_ACCESS_KEY):
+        raise ImproperlyConfigured(
+            "Set both KEFU_S3_ACCESS_KEY_ID and KEFU_S3_SECRET_ACCESS_KEY, or neither"
+        )
+    if KEFU_S3_ADDRESSING_STYLE not in {"auto", "path", "virtual"}:
+        raise ImproperlyConfigured(
+            f"KEFU_S3_ADDRESSING_STYLE must be auto, path or virtual, "
+            f"got {KEFU_S3_ADDRESSING_STYLE!r}"
+        )
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": KEFU_S3_BUCKET,
+            "endpoint_url": KEFU_S3_ENDPOINT_URL or None,
+            "region_name": KEFU_S3_REGION or None,
+            "access_key": KEFU_S3_ACCESS_KEY_ID or None,
+            "secret_key": KEFU_S3_SECRET_ACCESS_KEY or None,
+            "addressing_style": None
+            if KEFU_S3_ADDRESSING_STYLE == "auto"
+            else (KEFU_S3_ADDRESSING_STYLE),
+            "signature_version": "s3v4",
+            # Attachments are private: every URL is signed and short-lived, handed out only
+            # after the view's access check (core.files.file_response). No custom domain:
+            # django-storages would build unsigned public URLs for it.
+            "querystring_auth": True,
+            "querystring_expire": KEFU_S3_URL_EXPIRE_SECONDS,
+            "default_acl": None,
+            # Two uploads with one name (two "photo.jpg" on a ticket) must both survive;
+            # the backend's default would overwrite the first.
+            "file_overwrite": False,
+        },
+    }
+elif KEFU_MEDIA_STORAGE != "filesystem":
+    raise ImproperlyConfigured(
+        f"KEFU_MEDIA_STORAGE must be filesystem or s3, got {KEFU_MEDIA_STORAGE!r}"
+    )
 
 # --- Cache, channel layer, Celery: Redis when REDIS_URL is set, in-process otherwise ---
 if REDIS_URL:
@@ -331,6 +387,16 @@ CSRF_COOKIE_HTTPONLY = False  # Our own JS reads it to send X-CSRFToken.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Images in the agents' console are redirected to signed links on the bucket's host.
+_MEDIA_ORIGINS: list[str] = []
+if KEFU_MEDIA_STORAGE == "s3":
+    if KEFU_S3_ENDPOINT_URL:
+        _endpoint = urlsplit(KEFU_S3_ENDPOINT_URL)
+        _MEDIA_ORIGINS = [f"{_endpoint.scheme}://{_endpoint.netloc}"]
+        if KEFU_S3_ADDRESSING_STYLE != "path":
+            _MEDIA_ORIGINS.append(f"{_endpoint.scheme}://*.{_endpoint.netloc}")
+    else:
+        _MEDIA_ORIGINS = ["https://*.amazonaws.com"]
 # django-csp 4: no inline scripts or styles anywhere; everything comes from /static/.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -338,7 +404,7 @@ CONTENT_SECURITY_POLICY = {
         "script-src": ["'self'"],
         "style-src": ["'self'"],
         # blob: for files the chat window fetched with the visitor token and shows itself.
-        "img-src": ["'self'", "data:", "blob:"],
+        "img-src": ["'self'", "data:", "blob:", *_MEDIA_ORIGINS],
         "connect-src": ["'self'"],
         "font-src": ["'self'"],
         "object-src": ["'none'"],
