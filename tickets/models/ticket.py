@@ -232,6 +232,7 @@ class TicketNode(models.Model):
         SLA_BREACH = "sla_breach", _("SLA breached")
         ATTACH = "attach", _("Attached a file")
         UPDATE = "update", _("Edited")
+        NOTIFY_FAILED = "notify_failed", _("Notification failed")
 
     ticket = models.ForeignKey(
         Ticket, on_delete=models.CASCADE, related_name="nodes", verbose_name=_("ticket")

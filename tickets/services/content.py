@@ -24,7 +24,14 @@ from tickets.services.notifications import (
     ticket_ring,
     watcher_ids,
 )
-from tickets.services.state import A, check_transition, node_add, require_work, save_versioned
+from tickets.services.state import (
+    A,
+    check_transition,
+    node_add,
+    require_work,
+    save_versioned,
+    ticket_title_clean,
+)
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 ALLOWED_ATTACHMENT_TYPES = {
@@ -98,10 +105,7 @@ def ticket_update(
         raise InvalidTransitionError(_("Reopen the ticket to edit it."))
     changes: dict[str, Any] = {}
     if title is not None:
-        title = title.strip()
-        if not title:
-            raise ValidationError({"title": _("A ticket needs a title.")})
-        changes["title"] = title
+        changes["title"] = ticket_title_clean(title)
     if description is not None:
         changes["description"] = description.strip()
     if priority is not None:

@@ -39,6 +39,7 @@ from tickets.services.state import (
     node_add,
     require_work,
     save_versioned,
+    ticket_title_clean,
 )
 
 
@@ -90,9 +91,7 @@ def ticket_create(
         raise TicketError(_("This ticket type is no longer in use."))
     if priority not in Priority.values:
         raise TicketError(_("Unknown priority."))
-    title = title.strip()
-    if not title:
-        raise ValidationError({"title": _("A ticket needs a title.")})
+    title = ticket_title_clean(title)
     cleaned = clean_answers(ticket_type, answers or {})
     group = group or ticket_type.default_group
     if group is None:

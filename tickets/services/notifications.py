@@ -6,6 +6,7 @@ sent after it), so a rolled-back change tells nobody anything.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -17,10 +18,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.realtime import broadcast_on_commit
+from core.text import single_line
 from integrations.services import webhook_emit
 from tickets.models import SlaEvent, Ticket, TicketNode
 from tickets.payloads import sla_doorbell, ticket_doorbell, ticket_event_payload
 from tickets.selectors import sla_event_recipients
+from tickets.services.state import node_add
+
+logger = logging.getLogger(__name__)
 
 CUSTOMER_SUBJECT = gettext_lazy("Your request #%(id)s: %(title)s")
 
@@ -56,14 +61,37 @@ def customer_email(ticket: Ticket, text: str, *, resolved: bool = False) -> None
     customer = ticket.customer
     if customer is None or not customer.email:
         return
-    subject = str(CUSTOMER_SUBJECT) % {"id": ticket.pk, "title": ticket.title}
+    subject = str(CUSTOMER_SUBJECT) % {"id": ticket.pk, "title": single_line(ticket.title)}
     body = text
     if resolved:
         body = _("Your request has been resolved:\n\n%(text)s") % {"text": text}
     address = customer.email
-    transaction.on_commit(
-        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address], fail_silently=True)
-    )
+    ticket_id = ticket.pk
+
+    def send() -> None:
+        try:
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
+        except Exception as exc:
+            notification_failed(ticket_id=ticket_id, what=_("Email to the customer"), error=exc)
+
+    transaction.on_commit(send)
+
+
+def notification_failed(*, ticket_id: int, what: str, error: BaseException) -> None:
+    """A notification that could not be sent is logged and shown on the ticket's timeline,
+    so people see it instead of the customer silently hearing nothing."""
+    logger.error("ticket %s: %s failed: %r", ticket_id, what, error)
+    ticket = Ticket.objects.filter(pk=ticket_id).first()
+    if ticket is None:
+        return
+    with transaction.atomic():
+        node_add(
+            ticket,
+            TicketNode.Action.NOTIFY_FAILED,
+            None,
+            comment=_("%(what)s could not be sent: %(error)s")
+            % {"what": what, "error": str(error)[:300] or type(error).__name__},
+        )
 
 
 def resolution_notice_enqueue(node: TicketNode) -> None:
@@ -139,7 +167,7 @@ def sla_event_deliver(*, event_id: int) -> bool:
             _("SLA breached on ticket #%(id)s: %(title)s")
             if event.kind == SlaEvent.Kind.BREACH
             else _("SLA deadline soon on ticket #%(id)s: %(title)s")
-        ) % {"id": ticket.pk, "title": ticket.title}
+        ) % {"id": ticket.pk, "title": single_line(ticket.title)}
         body = _("%(deadline)s deadline: %(due)s") % {
             "deadline": event.get_deadline_kind_display(),
             "due": f"{timezone.localtime(event.deadline):%Y-%m-%d %H:%M}",
@@ -150,7 +178,10 @@ def sla_event_deliver(*, event_id: int) -> bool:
             broadcast_on_commit(f"user.{person.pk}", sla_doorbell(ticket.pk, kind=event.kind))
         addresses = [p.email for p in recipients if p.email]
         if addresses:
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, addresses)
+            try:
+                send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, addresses)
+            except Exception as exc:
+                notification_failed(ticket_id=ticket.pk, what=_("SLA email"), error=exc)
         event.delivered_at = timezone.now()
         event.save(update_fields=["delivered_at"])
     return True

@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db.models import F, ForeignKey
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.capabilities import may
 from agents.models import User
+from core.text import has_control_characters, single_line
 from tickets.models import Ticket, TicketNode
 from tickets.services.errors import InvalidTransitionError, StaleTicketError, TicketPermissionError
 
@@ -96,3 +98,15 @@ def node_add(
         comment=comment,
         created_at=when or timezone.now(),
     )
+
+
+def ticket_title_clean(title: str) -> str:
+    """A title is one line: line breaks and tabs fold into spaces (a title with a line
+    break used to break every email about the ticket); other control characters are
+    refused."""
+    title = single_line(title)
+    if not title:
+        raise ValidationError({"title": _("A ticket needs a title.")})
+    if has_control_characters(title):
+        raise ValidationError({"title": _("The title contains characters that cannot be shown.")})
+    return title
