@@ -23,7 +23,7 @@ class Customer(models.Model):
         VIP = "vip", _("VIP")
 
     external_id = models.CharField(
-        _("customer id"), max_length=64, unique=True, help_text=_("The id in the shop system.")
+        _("customer id"), max_length=64, help_text=_("The id in the shop system.")
     )
     name = models.CharField(_("name"), max_length=120, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True, db_index=True)
@@ -31,20 +31,47 @@ class Customer(models.Model):
     tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, default=Tier.NORMAL)
     membership_level = models.CharField(_("membership level"), max_length=40, blank=True)
     points = models.PositiveIntegerField(_("points"), default=0)
+    shop = models.ForeignKey(
+        "agents.Shop",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="own_customers",
+        verbose_name=_("shop"),
+        help_text=_(
+            "Set for a customer known to one shop alone (signed in on that shop's channel); "
+            "empty for the marketplace-wide customer."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # One marketplace-wide customer per id, and one per id within each shop.
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=models.Q(shop__isnull=True),
+                name="customer_unique_marketplace_id",
+            ),
+            models.UniqueConstraint(
+                fields=["shop", "external_id"],
+                condition=models.Q(shop__isnull=False),
+                name="customer_unique_shop_id",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name or self.external_id
 
     @classmethod
     def shop_scope_q(cls, shop_ids: frozenset[int]) -> Q:
-        # A merchant sees the customers who bought from one of its shops.
-        return Q(Exists(Order.objects.filter(customer=OuterRef("pk"), shop_id__in=shop_ids)))
+        # A merchant sees the customers who bought from one of its shops, and its own.
+        return Q(shop_id__in=shop_ids) | Q(
+            Exists(Order.objects.filter(customer=OuterRef("pk"), shop_id__in=shop_ids))
+        )
 
 
 class Order(models.Model):

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
-from commerce.models import Customer
+from commerce.models import Customer, Order
 from workbench.errors import ChatError
 from workbench.models import ChannelAccount, Conversation, Message, Visitor
 from workbench.selectors import conversation_open_for, hash_token, visitor_message
@@ -59,7 +60,7 @@ def visitor_open(
         expected = identity_hash(channel.identity_secret, customer_id)
         if not hmac.compare_digest(expected, customer_hash.lower()):
             raise ChatError("identity_invalid", _("Customer identity could not be verified."))
-        customer, _created = Customer.objects.get_or_create(external_id=customer_id)
+        customer = _signed_customer(channel, customer_id)
 
     visitor = None
     if token:
@@ -81,6 +82,31 @@ def visitor_open(
         visitor.customer = customer
         visitor.save(update_fields=["customer"])
     return VisitorSession(visitor=visitor, token=token, identified=visitor.customer_id is not None)
+
+
+def _signed_customer(channel: ChannelAccount, customer_id: str) -> Customer:
+    """The customer a channel's signature names.
+
+    A platform channel speaks for the whole marketplace: the id is the marketplace-wide
+    customer. A merchant holds its channel's secret and can sign any id, so its signature
+    only ever reaches a customer of its own shop (one who bought there); any other id
+    becomes a customer of that shop alone, who carries none of the marketplace record (no
+    name, email or history from other shops)."""
+    if channel.shop_id is None:
+        customer, _created = Customer.objects.get_or_create(external_id=customer_id, shop=None)
+        return customer
+    shop_ids = frozenset({channel.shop_id})
+    own = (
+        Customer.objects.filter(external_id=customer_id, shop=None)
+        .filter(Q(Exists(Order.objects.filter(customer=OuterRef("pk"), shop_id__in=shop_ids))))
+        .first()
+    )
+    if own is not None:
+        return own
+    customer, _created = Customer.objects.get_or_create(
+        external_id=customer_id, shop_id=channel.shop_id
+    )
+    return customer
 
 
 @dataclass

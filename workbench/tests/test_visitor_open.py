@@ -2,7 +2,7 @@
 
 import pytest
 
-from commerce.tests.factories import CustomerFactory
+from commerce.tests.factories import CustomerFactory, OrderFactory
 from workbench.errors import ChatError
 from workbench.models import Visitor
 from workbench.selectors import hash_token, visitor_from_token
@@ -88,3 +88,37 @@ def test_other_customer_on_same_browser_gets_a_fresh_visitor():
         customer_hash=identity_hash(channel.identity_secret, "B"),
     )
     assert two.visitor != one.visitor and two.token != one.token
+
+
+def _signed(channel, customer_id):
+    return visitor_open(
+        channel=channel,
+        customer_id=customer_id,
+        customer_hash=identity_hash(channel.identity_secret, customer_id),
+    )
+
+
+def test_a_merchant_signature_never_reaches_another_shops_customer(shop_a, shop_b):
+    # Issue 11, item 3: a merchant can sign any id; it must not open another shop's buyer.
+    theirs = CustomerFactory.create(external_id="C77", name="Only B Buyer", email="b@x.cn")
+    OrderFactory.create(shop=shop_b, customer=theirs, order_no="NW-77")
+    session = _signed(make_channel(shop=shop_a), "C77")
+    assert session.identified
+    customer = session.visitor.customer
+    assert customer != theirs
+    assert (customer.name, customer.email) == ("", "")
+    assert (customer.external_id, customer.shop) == ("C77", shop_a)
+    # Stable: the same signed id comes back to the same shop-local customer.
+    assert _signed(make_channel(shop=shop_a), "C77").visitor.customer == customer
+
+
+def test_a_merchant_signature_reaches_its_own_shops_customer(shop_a):
+    mine = CustomerFactory.create(external_id="C78", name="A Buyer")
+    OrderFactory.create(shop=shop_a, customer=mine, order_no="BT-78")
+    assert _signed(make_channel(shop=shop_a), "C78").visitor.customer == mine
+
+
+def test_a_platform_signature_reaches_the_marketplace_customer(shop_b):
+    theirs = CustomerFactory.create(external_id="C79")
+    OrderFactory.create(shop=shop_b, customer=theirs, order_no="NW-79")
+    assert _signed(make_channel(), "C79").visitor.customer == theirs

@@ -256,6 +256,7 @@ class Command(BaseCommand):
         for ext, name, phone, tier, level, points in CUSTOMERS:
             customers[ext], _ = Customer.objects.update_or_create(
                 external_id=ext,
+                shop=None,
                 defaults={
                     "name": name,
                     "phone": phone,
