@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -273,5 +274,15 @@ class ChannelAccount(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # Conversations of this channel wait in the default group's queue: its members must
+        # be able to open them (a platform group serves every shop; a shop's group only
+        # its own shop's channels).
+        group_shop = self.default_group.shop_id if self.default_group_id else None
+        if group_shop is not None and group_shop != self.shop_id:
+            raise ValidationError(
+                {"default_group": _("Pick a platform group or a group of this channel's shop.")}
+            )
 
     shop_scope_path = "shop"

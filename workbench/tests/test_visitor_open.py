@@ -122,3 +122,22 @@ def test_a_platform_signature_reaches_the_marketplace_customer(shop_b):
     theirs = CustomerFactory.create(external_id="C79")
     OrderFactory.create(shop=shop_b, customer=theirs, order_no="NW-79")
     assert _signed(make_channel(), "C79").visitor.customer == theirs
+
+
+def test_a_channel_cannot_send_its_conversations_to_another_shops_group(shop_a, shop_b):
+    # Issue 11, item 4: the group's members could never open them.
+    from django.core.exceptions import ValidationError
+
+    from agents.tests.factories import SkillGroupFactory
+    from workbench.tests.factories import ChannelFactory
+
+    theirs = SkillGroupFactory.create(shop=shop_b)
+    with pytest.raises(ValidationError) as refused:
+        ChannelFactory.build(shop=shop_a, default_group=theirs).full_clean()
+    assert "default_group" in refused.value.message_dict
+    with pytest.raises(ValidationError):
+        ChannelFactory.build(shop=None, default_group=theirs).full_clean()
+    ChannelFactory.build(shop=shop_a, default_group=SkillGroupFactory.create()).full_clean()
+    ChannelFactory.build(
+        shop=shop_a, default_group=SkillGroupFactory.create(shop=shop_a)
+    ).full_clean()
