@@ -13,6 +13,7 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils.translation import gettext as _
 
+from core.text import find_unstorable
 from workbench.errors import ChatError
 
 MAX_FRAME_BYTES = 16 * 1024
@@ -82,6 +83,15 @@ class FrameConsumer(AsyncWebsocketConsumer):
             return
         if not isinstance(frame, dict):
             await self.send_error(ChatError("bad_frame", _("A frame must be a JSON object.")))
+            return
+        if find_unstorable(frame):
+            # NUL or a lone surrogate would fail in the database and drop the socket.
+            await self.send_error(
+                ChatError(
+                    "invalid_text", _("Text may not contain NUL characters or broken Unicode.")
+                ),
+                frame,
+            )
             return
         kind = frame.get("type")
         handler = self.handlers.get(kind) if isinstance(kind, str) else None

@@ -212,6 +212,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # After CSRF (a refused form is still checked for its token first), before any view.
+    "core.middleware.RefuseUnstorableTextMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After authentication: a signed-in user's own language beats the browser's.
     "agents.middleware.UserLanguageMiddleware",

@@ -1,0 +1,55 @@
+"""Input that no layer below can store is refused at the door, with a clear 400."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.utils.translation import gettext as _
+
+from core.text import find_unstorable, is_unstorable
+
+
+def _query_or_form_unstorable(request: HttpRequest) -> bool:
+    for data in (request.GET, request.POST):
+        for key, values in data.lists():
+            if is_unstorable(key) or any(is_unstorable(v) for v in values):
+                return True
+    return any(
+        is_unstorable(f.name or "") for _key, files in request.FILES.lists() for f in files
+    )
+
+
+def _json_unstorable(request: HttpRequest) -> bool:
+    if not (request.content_type or "").endswith("json") or not request.body:
+        return False
+    try:
+        return find_unstorable(json.loads(request.body))
+    except (ValueError, UnicodeDecodeError):
+        return False  # the view answers bad JSON itself
+
+
+class RefuseUnstorableTextMiddleware:
+    """NUL characters and lone surrogates in a query, a form, a file name or a JSON body
+    would end as a database error (500), and an upload carrying them left its file on disk
+    with no row. Refuse them before any view runs; nothing is written."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            refused = _query_or_form_unstorable(request) or _json_unstorable(request)
+        except MultiPartParserError:
+            refused = False  # the view's own parsing answers a broken upload
+        if refused:
+            return JsonResponse(
+                {
+                    "error": "invalid_text",
+                    "message": _("Text may not contain NUL characters or broken Unicode."),
+                },
+                status=400,
+            )
+        return self.get_response(request)
