@@ -17,9 +17,7 @@ def _query_or_form_unstorable(request: HttpRequest) -> bool:
         for key, values in data.lists():
             if is_unstorable(key) or any(is_unstorable(v) for v in values):
                 return True
-    return any(
-        is_unstorable(f.name or "") for _key, files in request.FILES.lists() for f in files
-    )
+    return any(is_unstorable(f.name or "") for _key, files in request.FILES.lists() for f in files)
 
 
 def _json_unstorable(request: HttpRequest) -> bool:
