@@ -20,10 +20,10 @@ import contextlib
 import logging
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 
 from agents.sections import SECTIONS_BY_KEY, user_may_enter
+from core.async_db import db
 
 logger = logging.getLogger(__name__)
 
@@ -91,13 +91,13 @@ class AccessGuardMixin:
         if user is None or not user.is_authenticated:
             verdict: int | None = CLOSE_UNAUTHENTICATED
         else:
-            verdict = await database_sync_to_async(access_verdict)(user.pk, section_key)
+            verdict = await db(access_verdict)(user.pk, section_key)
         if verdict is not None:
             # Accept, then close: a refused handshake reaches a browser as a bare 1006.
             await self.accept()  # type: ignore[attr-defined]
             await self.close(code=verdict)  # type: ignore[attr-defined]
             return False
-        self._rights = await database_sync_to_async(rights_of)(user.pk)
+        self._rights = await db(rights_of)(user.pk)
         self._guard_group = access_group(user.pk)
         await self.channel_layer.group_add(self._guard_group, self.channel_name)  # type: ignore[attr-defined]
         interval = float(getattr(settings, "KEFU_SOCKET_RECHECK_SECONDS", 60))
@@ -119,9 +119,7 @@ class AccessGuardMixin:
         while True:
             await asyncio.sleep(interval)
             try:
-                verdict = await database_sync_to_async(access_verdict)(
-                    user_id, self.access_section, self._rights
-                )
+                verdict = await db(access_verdict)(user_id, self.access_section, self._rights)
             except Exception:
                 logger.exception("socket access re-check failed for user %s", user_id)
                 continue
@@ -140,8 +138,6 @@ class AccessGuardMixin:
                 await self.close(code=CLOSE_UNAUTHENTICATED)  # type: ignore[attr-defined]
             return
         user = self.scope.get("user")  # type: ignore[attr-defined]
-        verdict = await database_sync_to_async(access_verdict)(
-            user.pk, self.access_section, self._rights
-        )
+        verdict = await db(access_verdict)(user.pk, self.access_section, self._rights)
         if verdict is not None:
             await self.close(code=verdict)  # type: ignore[attr-defined]

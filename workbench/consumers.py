@@ -9,13 +9,12 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from agents.models import User
-from agents.sockets import AccessGuardMixin
+from agents.sockets import CLOSE_UNAUTHENTICATED, AccessGuardMixin
 from core.async_db import db
 from service_orders.selectors import issue_type_get_active
 from workbench import selectors
 from workbench.errors import ChatError
 from workbench.frames import (
-    CLOSE_UNAUTHENTICATED,
     BadFrame,
     FrameConsumer,
     read_int,

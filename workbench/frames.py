@@ -17,8 +17,6 @@ from core.text import find_unstorable
 from workbench.errors import ChatError
 
 MAX_FRAME_BYTES = 16 * 1024
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
 
 
 class BadFrame(ChatError):

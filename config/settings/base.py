@@ -212,7 +212,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    # After CSRF (a refused form is still checked for its token first), before any view.
+    # Refuses before any view (and before the CSRF check, which runs in process_view):
+    # its answer changes nothing, so it needs no token.
     "core.middleware.RefuseUnstorableTextMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After authentication: a signed-in user's own language beats the browser's.

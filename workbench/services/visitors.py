@@ -14,10 +14,9 @@ from dataclasses import dataclass
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
-from commerce.models import Customer, Order
+from commerce.models import Customer
 from workbench.errors import ChatError
 from workbench.models import ChannelAccount, Conversation, Message, Visitor
 from workbench.selectors import conversation_open_for, hash_token, visitor_message
@@ -98,7 +97,7 @@ def _signed_customer(channel: ChannelAccount, customer_id: str) -> Customer:
     shop_ids = frozenset({channel.shop_id})
     own = (
         Customer.objects.filter(external_id=customer_id, shop=None)
-        .filter(Q(Exists(Order.objects.filter(customer=OuterRef("pk"), shop_id__in=shop_ids))))
+        .filter(Customer.shop_scope_q(shop_ids))  # with shop=None: bought in this shop
         .first()
     )
     if own is not None:
