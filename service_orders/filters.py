@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from agents.access import restrict
 from agents.capabilities import with_capability_q
 from agents.models import Shop, SkillGroup, User
+from core.dates import validate_date_in_range
 from service_orders.models import IssueType, ServiceOrder
 from workbench.models import ChannelAccount
 
@@ -27,10 +28,18 @@ def _scoped(model: Any, *conditions: Any, **filters: Any) -> Any:
 
 class ServiceOrderFilter(django_filters.FilterSet):
     created_from = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__gte", label=_("From"), widget=_DATE
+        field_name="created_at",
+        lookup_expr="date__gte",
+        label=_("From"),
+        widget=_DATE,
+        validators=[validate_date_in_range],
     )
     created_to = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__lte", label=_("To"), widget=_DATE
+        field_name="created_at",
+        lookup_expr="date__lte",
+        label=_("To"),
+        widget=_DATE,
+        validators=[validate_date_in_range],
     )
     shop = django_filters.ModelChoiceFilter(queryset=_scoped(Shop, is_active=True), label=_("Shop"))
     channel = django_filters.ModelChoiceFilter(queryset=_scoped(ChannelAccount), label=_("Channel"))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from agents.access import get_for, restrict
+from core.dates import validate_date_in_range
 from service_orders.models import IssueType, ServiceOrder, TransferStep
 from workbench.models import Message
 
@@ -36,8 +39,11 @@ def keyset_page(
         try:
             stamp, _sep, last_id = cursor.rpartition("_")
             when = datetime.fromisoformat(stamp)
+            validate_date_in_range(when)
+            if timezone.is_naive(when):
+                when = timezone.make_aware(when, UTC)
             qs = qs.filter(Q(created_at__lt=when) | Q(created_at=when, id__lt=int(last_id)))
-        except ValueError:
+        except (ValueError, ValidationError):
             pass  # a mangled cursor shows the first page rather than an error
     rows = list(qs[: size + 1])
     more = len(rows) > size

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
+from core.dates import validate_date_in_range
 from tickets.models import TicketField, TicketType
 
 ORDER_NO = RegexValidator(
@@ -39,7 +40,11 @@ def form_field_for(field: TicketField) -> forms.Field:
         choices = [("", "---------")] + [(o, o) for o in field.option_list]
         return forms.ChoiceField(choices=choices, **common)
     if kind == TicketField.Kind.DATE:
-        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        return forms.DateField(
+            widget=forms.DateInput(attrs={"type": "date"}),
+            validators=[validate_date_in_range],
+            **common,
+        )
     if kind == TicketField.Kind.ORDER_NO:
         return forms.CharField(max_length=40, validators=[ORDER_NO], **common)
     if kind == TicketField.Kind.AMOUNT:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agents.access import restrict, scope_for
 from agents.models import Shop, SkillGroup, User
+from core.dates import validate_date_in_range
 from core.widgets import QuickSelect
 from tickets.models import Priority, Ticket, TicketType
 
@@ -81,11 +82,13 @@ class TicketFilter(django_filters.FilterSet):
         method="created_from",
         label=_("Created from"),
         widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_date_in_range],
     )
     created_before = django_filters.DateFilter(
         method="created_until",
         label=_("Created until"),
         widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_date_in_range],
     )
 
     class Meta:
