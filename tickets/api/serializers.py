@@ -11,6 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.text import find_unstorable
 from tickets.models import Priority, Ticket, TicketAttachment, TicketNode
 
 # Bounds for free text: what the models and forms accept, so bad input is a 400, not a
@@ -173,20 +174,13 @@ class TicketDetailSerializer(TicketListSerializer):
 # --- input ---------------------------------------------------------------------------------
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
 def validate_answers(value: dict[Any, Any]) -> None:
-    # The database cannot store NUL characters; refuse them here, before any lookup.
-    if _has_nul(value):
-        raise serializers.ValidationError(_("Answers cannot contain NUL characters."))
+    # The database cannot store NUL characters or lone surrogates; refuse them here,
+    # before any lookup.
+    if find_unstorable(value):
+        raise serializers.ValidationError(
+            _("Answers cannot contain NUL characters or broken Unicode.")
+        )
 
 
 class TicketCreateSerializer(serializers.Serializer):

@@ -3,6 +3,8 @@ actions through the services, and error translation (400/403/409)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -238,6 +240,13 @@ def test_detail_query_count_does_not_grow_with_nodes(people, make_ticket):
         {"title": "x\x00y"},
         {"answers": {"order_no\x00": "BT20261101001"}},
         {"answers": {"order_no": "BT2026\x001101"}},
+        # Lone surrogates (valid JSON escapes, but no text Postgres can store).
+        {"title": "x\ud800y"},
+        {"description": "x\udfff"},
+        {"customer": "\ud800"},
+        {"order_no": "BT\ud800"},
+        {"answers": {"order_no\ud800": "BT20261101001"}},
+        {"answers": {"order_no": "BT2026\ud8001101"}},
         {"answers": {"carrier": ["YTO"]}},
         {"answers": {"amount": {"value": 1}}},
         {"answers": {"boxes": "1e999999"}},
@@ -249,7 +258,9 @@ def test_detail_query_count_does_not_grow_with_nodes(people, make_ticket):
 )
 def test_hostile_create_input_is_a_400_and_writes_nothing(people, ticket_type, desk, body):
     full = {"ticket_type": ticket_type.pk, "title": "Lost", "answers": GOOD, **body}
-    response = api_for(people["agent"]).post(API, full, format="json")
+    # json.dumps escapes NUL and lone surrogates (\\u0000, \\ud800), as a client would.
+    raw = json.dumps(full)
+    response = api_for(people["agent"]).post(API, raw, content_type="application/json")
     assert response.status_code == 400, response.content
     assert not Ticket.objects.exists()
 
@@ -270,13 +281,29 @@ def test_hostile_list_queries_are_answered(people, make_ticket, query):
     assert response.status_code < 500
 
 
-def test_patch_with_nul_in_answers_is_a_400(people, make_ticket):
+@pytest.mark.parametrize("key", ["carrier\x00", "carrier\ud800"])
+def test_patch_with_unstorable_text_in_answers_is_a_400(people, make_ticket, key):
     ticket = make_ticket()
     response = api_for(people["agent"]).patch(
-        f"{API}{ticket.pk}/", {"version": 1, "answers": {"carrier\x00": None}}, format="json"
+        f"{API}{ticket.pk}/",
+        json.dumps({"version": 1, "answers": {key: None}}),
+        content_type="application/json",
     )
     assert response.status_code == 400
     assert "NUL" in response.json()["answers"][0]
+
+
+@pytest.mark.parametrize("action", ["comment", "reply"])
+def test_a_lone_surrogate_in_a_text_action_is_a_400_and_writes_nothing(people, make_ticket, action):
+    ticket = make_ticket()
+    before = ticket.nodes.count()
+    response = api_for(people["agent"]).post(
+        f"{API}{ticket.pk}/{action}/",
+        json.dumps({"text": "ok \ud800", "version": 1}),
+        content_type="application/json",
+    )
+    assert response.status_code == 400, response.content
+    assert ticket.nodes.count() == before
 
 
 def test_errors_speak_the_requested_language(people, make_ticket):
