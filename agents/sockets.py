@@ -32,6 +32,9 @@ CLOSE_FORBIDDEN = 4403
 # Still allowed, but with other rights than when the socket opened (another role or other
 # shops): the client reconnects at once and gets a socket scoped to the new rights.
 CLOSE_RIGHTS_CHANGED = 4005
+# A customer socket that did not say `hello` in time (KEFU_SOCKET_HELLO_SECONDS): nothing is
+# wrong with the token, so the client simply reconnects (4000-4399: clients retry).
+CLOSE_HELLO_TIMEOUT = 4008
 
 
 def access_group(user_id: int) -> str:

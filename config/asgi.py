@@ -1,7 +1,8 @@
 """ASGI entry point: HTTP through Django, websockets through Channels.
 
 Websocket routes are collected from each app's routing.py (``websocket_urlpatterns``) so
-apps own their own consumers; every route sits behind the Origin check and session auth.
+apps own their own consumers; every route sits behind the Origin check
+(core.websocket_origin) and session auth.
 """
 
 import os
@@ -18,14 +19,14 @@ warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume sy
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
+from core.websocket_origin import allowed_hosts_origin_validator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
+        "websocket": allowed_hosts_origin_validator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),
     }

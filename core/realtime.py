@@ -24,6 +24,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from core.layer_watch import doorbell_lost
+
 logger = logging.getLogger(__name__)
 
 # Channels allows ASCII letters, digits, hyphens, underscores and periods, under 100 chars.
@@ -52,9 +54,11 @@ def _send(group: str, event: Event | Callable[[], Event]) -> None:
     try:
         async_to_sync(layer.group_send)(group, payload)
     except Exception:
-        # A lost doorbell is recoverable (clients re-read on reconnect); a failed commit
-        # hook must not turn a saved change into a 500 for the user who made it.
+        # A lost doorbell is recoverable (clients re-read on reconnect, and are told to
+        # resync when the layer is back: core.layer_watch); a failed commit hook must not
+        # turn a saved change into a 500 for the user who made it.
         logger.exception("broadcast to %s failed", group)
+        doorbell_lost()
 
 
 def broadcast_on_commit(group: str, event: Event | Callable[[], Event]) -> None:
@@ -88,3 +92,4 @@ async def send_collected(outbox: Outbox) -> None:
             await layer.group_send(group, event)
         except Exception:
             logger.exception("broadcast to %s failed", group)
+            doorbell_lost()

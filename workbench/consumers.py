@@ -4,12 +4,15 @@ core.async_db.db, answer. The protocol is documented in docs/realtime.md; the ru
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from agents.models import User
-from agents.sockets import CLOSE_UNAUTHENTICATED, AccessGuardMixin
+from agents.sockets import CLOSE_HELLO_TIMEOUT, CLOSE_UNAUTHENTICATED, AccessGuardMixin
 from core.async_db import db
 from service_orders.selectors import issue_type_get_active
 from workbench import selectors
@@ -69,6 +72,26 @@ class VisitorConsumer(FrameConsumer):
     async def connect(self) -> None:
         self.groups: list[str] = []
         await self.accept()
+        # A socket that never says who it is does not hold a connection for long.
+        self._hello_timer: asyncio.Task[None] | None = asyncio.ensure_future(
+            self._close_without_hello(float(settings.KEFU_SOCKET_HELLO_SECONDS))
+        )
+
+    async def _close_without_hello(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        if self.visitor is None:
+            await self.send_error(
+                ChatError("hello_timeout", _("Send hello within %(n)d seconds.") % {"n": seconds})
+            )
+            await self.close(code=CLOSE_HELLO_TIMEOUT)
+
+    def _stop_hello_timer(self) -> None:
+        if self._hello_timer is not None:
+            self._hello_timer.cancel()
+            self._hello_timer = None
+
+    async def disconnect(self, code: int) -> None:
+        self._stop_hello_timer()
 
     async def allow(self, kind: Any) -> bool:
         if self.visitor is None and kind != "hello":
@@ -96,6 +119,8 @@ class VisitorConsumer(FrameConsumer):
         token = read_str(frame, "visitor_token", default="")
         after_seq = read_int(frame, "after_seq", required=False) or 0
         known_id = read_int(frame, "conversation_id", required=False)
+        # A well-formed hello came in time; a slow lookup does not close the socket.
+        self._stop_hello_timer()
         visitor = await db(selectors.visitor_from_token)(token=token)
         if visitor is None:
             await self.send_error(ChatError("not_authenticated", _("Unknown visitor token.")))
@@ -130,6 +155,15 @@ class VisitorConsumer(FrameConsumer):
         )
         if messages is not None:
             await self.send_frame(messages)
+        self.watch_layer()
+
+    async def resync(self) -> None:
+        """Pushes may have been lost while the channel layer was away: send the current
+        state, then `resync` (the client answers with `sync`)."""
+        if self.conversation is not None:
+            with contextlib.suppress(Conversation.DoesNotExist):
+                await self._push_state()
+        await super().resync()
 
     async def on_send(self, frame: dict[str, Any]) -> None:
         assert self.visitor is not None
@@ -137,34 +171,41 @@ class VisitorConsumer(FrameConsumer):
         text = read_str(frame, "text", default="")
         visitor = self.visitor
 
-        def send() -> tuple[Conversation, Message, dict[str, Any] | None]:
-            sent = visitor_message_send(
-                visitor=visitor, client_id=client_id, text=text, followed=self.conversation
-            )
-            new_state = None
-            if sent.started:
-                new_state = selectors.conversation_state_for_customer(
-                    conversation=sent.conversation
-                )
-            return sent.conversation, sent.message, new_state
+        followed = self.conversation
 
-        conversation, message, new_state = await db(send)()
-        switched = self.conversation is None or (
-            self.conversation.pk != conversation.pk and conversation.status != "closed"
-        )
-        if switched:
+        def send() -> tuple[Conversation, Message, dict[str, Any] | None, dict[str, Any] | None]:
+            sent = visitor_message_send(
+                visitor=visitor, client_id=client_id, text=text, followed=followed
+            )
+            conversation = sent.conversation
+            new_state = batch = None
+            if conversation.status != Conversation.Status.CLOSED and (
+                followed is None or followed.pk != conversation.pk
+            ):
+                # A conversation this socket did not follow yet (just started, or started
+                # on another device): its doorbells so far (the greeting, this message)
+                # rang before the socket joined, so they are sent here.
+                new_state = selectors.conversation_state_for_customer(conversation=conversation)
+                batch = _messages_frame(conversation, 0)
+            return conversation, sent.message, new_state, batch
+
+        conversation, message, new_state, batch = await db(send)()
+        if new_state is not None and batch is not None:
             await self._follow(conversation)
-            if new_state is not None:
-                self.position = new_state["queue_position"]
-                await self.send_frame({"type": "conversation", "conversation": new_state})
+            self.position = new_state["queue_position"]
+            await self.send_frame({"type": "conversation", "conversation": new_state})
+            await self.send_frame(batch)
         await self.send_frame(
-            {
-                "type": "ack",
-                "client_id": client_id,
-                "id": message.pk,
-                "seq": message.seq,
-                "conversation_id": message.conversation_id,
-            }
+            with_ref(
+                {
+                    "type": "ack",
+                    "client_id": client_id,
+                    "id": message.pk,
+                    "seq": message.seq,
+                    "conversation_id": message.conversation_id,
+                },
+                frame,
+            )
         )
 
     def _current(self) -> Conversation:
@@ -264,6 +305,7 @@ class AgentConsumer(AccessGuardMixin, FrameConsumer):
         "close": "on_close",
         "typing": "on_typing",
         "read": "on_read",
+        "sync": "on_sync",
     }
     user: User
 
@@ -280,7 +322,10 @@ class AgentConsumer(AccessGuardMixin, FrameConsumer):
         await self.join(agent_group(user.pk))
         for group_id in group_ids:
             await self.join(queue_group(group_id))
-        await self.send_frame({"type": "welcome", "user_id": user.pk})
+        await self.send_frame(
+            {"type": "welcome", "user_id": user.pk, "queue_group_ids": sorted(group_ids)}
+        )
+        self.watch_layer()
 
     async def disconnect(self, code: int) -> None:
         await self.guard_disconnect()
@@ -314,6 +359,13 @@ class AgentConsumer(AccessGuardMixin, FrameConsumer):
         out = await db(_messages_frame)(conversation, after_seq)
         await self.send_frame(with_ref(out, frame))
 
+    async def on_sync(self, frame: dict[str, Any]) -> None:
+        """What `watch` answers, without following the conversation from now on."""
+        after_seq = read_int(frame, "after_seq", required=False) or 0
+        conversation = await self._conversation(frame)
+        out = await db(_messages_frame)(conversation, after_seq)
+        await self.send_frame(with_ref(out, frame))
+
     async def on_unwatch(self, frame: dict[str, Any]) -> None:
         conversation = await self._conversation(frame)
         if conversation.pk in self.watching:
@@ -341,13 +393,16 @@ class AgentConsumer(AccessGuardMixin, FrameConsumer):
             agent=self.user,
         )
         await self.send_frame(
-            {
-                "type": "ack",
-                "client_id": client_id,
-                "id": message.pk,
-                "seq": message.seq,
-                "conversation_id": conversation_id,
-            }
+            with_ref(
+                {
+                    "type": "ack",
+                    "client_id": client_id,
+                    "id": message.pk,
+                    "seq": message.seq,
+                    "conversation_id": conversation_id,
+                },
+                frame,
+            )
         )
 
     async def on_transfer(self, frame: dict[str, Any]) -> None:
@@ -413,7 +468,8 @@ class AgentConsumer(AccessGuardMixin, FrameConsumer):
 
     # Channel-layer events.
     async def chat_list(self, event: dict[str, Any]) -> None:
-        await self.send_frame({"type": "list"})
+        # What changed: the conversation's row as GET /workbench/api/lists/ shows it.
+        await self.send_frame({"type": "list", "conversation": event.get("conversation")})
 
     async def chat_message(self, event: dict[str, Any]) -> None:
         await self.send_frame({"type": "message", "message": event["message"]})

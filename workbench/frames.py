@@ -13,7 +13,8 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils.translation import gettext as _
 
-from core.text import find_unstorable
+from core.layer_watch import current_watch
+from core.text import find_unstorable, is_unstorable
 from workbench.errors import ChatError
 
 MAX_FRAME_BYTES = 16 * 1024
@@ -61,7 +62,7 @@ class FrameConsumer(AsyncWebsocketConsumer):
         out: dict[str, Any] = {"type": "error", "code": error.code, "message": error.message}
         if isinstance(frame, dict):
             for key in ("ref", "client_id"):
-                if isinstance(frame.get(key), str | int):
+                if _echoable(frame.get(key)):
                     out[key] = frame[key]
         await self.send_frame(out)
 
@@ -69,15 +70,22 @@ class FrameConsumer(AsyncWebsocketConsumer):
         if text_data is None:
             await self.send_error(ChatError("bad_frame", _("Only JSON text frames are accepted.")))
             return
-        if len(text_data.encode()) > MAX_FRAME_BYTES:
-            await self.send_error(
-                ChatError("frame_too_large", _("Frames may be at most 16384 bytes."))
-            )
-            return
+        too_large = len(text_data.encode("utf-8", "surrogatepass")) > MAX_FRAME_BYTES
         try:
             frame = json.loads(text_data)
         except ValueError:
-            await self.send_error(ChatError("bad_json", _("The frame is not valid JSON.")))
+            frame = None
+            if not too_large:
+                await self.send_error(ChatError("bad_json", _("The frame is not valid JSON.")))
+                return
+        if too_large:
+            # Refused unread; its ref and client_id are echoed so the client knows which
+            # of its frames it was (the server's websocket limit, 1 MiB, is far above this).
+            error = ChatError(
+                "frame_too_large",
+                _("Frames may be at most %(bytes)d bytes.") % {"bytes": MAX_FRAME_BYTES},
+            )
+            await self.send_error(error, frame if isinstance(frame, dict) else None)
             return
         if not isinstance(frame, dict):
             await self.send_error(ChatError("bad_frame", _("A frame must be a JSON object.")))
@@ -107,6 +115,18 @@ class FrameConsumer(AsyncWebsocketConsumer):
         """A hook to refuse frames by state (e.g. before authentication)."""
         return True
 
+    # Pushes lost while the channel layer was away (core.layer_watch).
+    def watch_layer(self) -> None:
+        """From now on this socket is told `resync` when the layer comes back."""
+        current_watch().add(self)
+
+    async def resync(self) -> None:
+        await self.send_frame({"type": "resync"})
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        current_watch().discard(self)
+        await super().websocket_disconnect(message)
+
     async def join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups.append(group)
@@ -117,8 +137,21 @@ class FrameConsumer(AsyncWebsocketConsumer):
             self.groups.remove(group)
 
 
+# An echoed `ref` or `client_id` is short and storable text, or a number; anything else
+# (a megabyte of ref, a lone surrogate that cannot be encoded) is not echoed.
+MAX_ECHO_CHARS = 128
+
+
+def _echoable(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, str) and len(value) <= MAX_ECHO_CHARS and not is_unstorable(value)
+
+
 def with_ref(out: dict[str, Any], frame: dict[str, Any]) -> dict[str, Any]:
     """Echo the request's `ref`, as docs/realtime.md promises for every direct answer."""
-    if isinstance(frame.get("ref"), str | int):
+    if _echoable(frame.get("ref")):
         out["ref"] = frame["ref"]
     return out

@@ -50,6 +50,26 @@ def conversation_state(
     }
 
 
+def conversation_list_item(c: Conversation) -> dict[str, Any]:
+    """One row of the workbench lists (GET /workbench/api/lists/ and the `list` frame)."""
+    return {
+        "id": c.pk,
+        "status": c.status,
+        "customer": c.customer.name if c.customer_id and c.customer else "",
+        "visitor_id": c.visitor_id,
+        "channel": c.channel.name,
+        "group": c.group.name,
+        "agent_id": c.agent_id,
+        "created_at": c.created_at.isoformat(),
+        "accepted_at": c.accepted_at.isoformat() if c.accepted_at else None,
+        "closed_at": c.closed_at.isoformat() if c.closed_at else None,
+        "last_message_at": c.last_message_at.isoformat() if c.last_message_at else None,
+        "last_seq": c.last_seq,
+        "agent_read_seq": c.agent_read_seq,
+        "last_text": (getattr(c, "last_text", "") or "")[:80],
+    }
+
+
 def _person(user: Any) -> dict[str, Any] | None:
     if user is None:
         return None

@@ -40,14 +40,28 @@ def conversation_get_for(*, user: Any, pk: Any) -> Conversation:
     return get_for(conversation_list_for(user=user), user=user, pk=pk)
 
 
-def workbench_lists_for(*, user: Any) -> dict[str, list[Conversation]]:
-    """The three zones of the session list: waiting (in my groups' queues), my active ones,
-    and mine closed today. Platform supervisors/admins see every waiting conversation."""
+def _with_last_text(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
     # The newest message's text, for the list's preview line, in the same query.
     last_text = (
         Message.objects.filter(conversation=OuterRef("pk")).order_by("-seq").values("text")[:1]
     )
-    base = conversation_list_for(user=user).annotate(last_text=Subquery(last_text))
+    return qs.annotate(last_text=Subquery(last_text))
+
+
+def conversation_for_lists(pk: int) -> Conversation | None:
+    """One conversation as the workbench lists show it, for the `list` doorbell (whose
+    listeners were scoped when they joined its group)."""
+    return (
+        _with_last_text(Conversation.objects.select_related("group", "customer", "channel"))
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def workbench_lists_for(*, user: Any) -> dict[str, list[Conversation]]:
+    """The three zones of the session list: waiting (in my groups' queues), my active ones,
+    and mine closed today. Platform supervisors/admins see every waiting conversation."""
+    base = _with_last_text(conversation_list_for(user=user))
     waiting = base.filter(status=Conversation.Status.QUEUED)
     if not may(user, "supervise"):
         waiting = waiting.filter(group__memberships__user=user)

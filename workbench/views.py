@@ -21,8 +21,8 @@ from service_orders.models import IssueType
 from service_orders.services import answered_turns
 from workbench import selectors
 from workbench.chat_views import attachment_rules, upload_response
-from workbench.models import Conversation, Message
-from workbench.payloads import message_payload
+from workbench.models import Message
+from workbench.payloads import conversation_list_item, message_payload
 from workbench.services.messages import MAX_ATTACHMENT_BYTES
 
 
@@ -79,30 +79,13 @@ def workbench_labels() -> dict[str, str]:
     }
 
 
-def _item(c: Conversation) -> dict[str, Any]:
-    return {
-        "id": c.pk,
-        "status": c.status,
-        "customer": c.customer.name if c.customer_id and c.customer else "",
-        "visitor_id": c.visitor_id,
-        "channel": c.channel.name,
-        "group": c.group.name,
-        "agent_id": c.agent_id,
-        "created_at": c.created_at.isoformat(),
-        "accepted_at": c.accepted_at.isoformat() if c.accepted_at else None,
-        "closed_at": c.closed_at.isoformat() if c.closed_at else None,
-        "last_message_at": c.last_message_at.isoformat() if c.last_message_at else None,
-        "last_seq": c.last_seq,
-        "agent_read_seq": c.agent_read_seq,
-        "last_text": (getattr(c, "last_text", "") or "")[:80],
-    }
-
-
 @require_GET
 @section_view("workbench")
 def api_lists(request: AuthedRequest) -> JsonResponse:
     lists = selectors.workbench_lists_for(user=request.user)
-    return JsonResponse({name: [_item(c) for c in rows] for name, rows in lists.items()})
+    return JsonResponse(
+        {name: [conversation_list_item(c) for c in rows] for name, rows in lists.items()}
+    )
 
 
 @require_GET
@@ -113,7 +96,7 @@ def api_conversation(request: AuthedRequest, pk: int) -> JsonResponse:
         Message.objects.filter(conversation=conversation).select_related("agent").order_by("seq")
     )
     order = getattr(conversation, "service_order", None)
-    data = _item(conversation)
+    data = conversation_list_item(conversation)
     data.update(
         {
             "customer_read_seq": conversation.customer_read_seq,

@@ -119,6 +119,11 @@ CHAT_DB_THREADS = env_int("KEFU_CHAT_DB_THREADS", 4, minimum=1)
 # Back-office sockets re-check their user's rights this often (seconds), in case the
 # doorbell of a sign-out, deactivation or role change was lost (agents/sockets.py).
 KEFU_SOCKET_RECHECK_SECONDS = env_int("KEFU_SOCKET_RECHECK_SECONDS", 60, minimum=5)
+# A customer socket that has not said `hello` after this many seconds is closed (4401).
+KEFU_SOCKET_HELLO_SECONDS = env_int("KEFU_SOCKET_HELLO_SECONDS", 10, minimum=1)
+# Each web process pings itself through the channel layer this often (seconds) and tells
+# its sockets to resync when the layer comes back after an outage (core/layer_watch.py).
+KEFU_LAYER_WATCH_SECONDS = env_int("KEFU_LAYER_WATCH_SECONDS", 5, minimum=1)
 # Redis pub/sub channel names are global across Redis database numbers: installations (or
 # test runs) sharing one Redis keep apart by prefix.
 CHANNEL_PREFIX = env.str("KEFU_CHANNEL_PREFIX", default="asgi")

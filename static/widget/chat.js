@@ -160,6 +160,10 @@
         applyState(f.conversation);
         if (fresh) send({ type: "sync", after_seq: lastSeq() });
         break;
+      case "resync":
+        // Pushes may have been lost while the server's message bus was away: catch up.
+        if (conv) send({ type: "sync", after_seq: lastSeq() });
+        break;
       case "typing":
         typingEl.hidden = false; clearTimeout(typingTimer);
         typingTimer = setTimeout(function () { typingEl.hidden = true; }, 3500);
@@ -212,6 +216,9 @@
       }
     });
   }
+  // A backstop for a push lost without a resync hint (docs/realtime.md): now and then ask
+  // for anything after the last seq held. Cheap: usually an empty answer.
+  setInterval(function () { if (conv && conv.status !== "closed") send({ type: "sync", after_seq: lastSeq() }); }, 120000);
   $("[data-compose]").addEventListener("submit", function (e) {
     e.preventDefault();
     var text = input.value.trim();

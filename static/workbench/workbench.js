@@ -39,6 +39,10 @@
   function lastSeq(id) { return book.thread(id).lastSeq; }
   function send(frame) { return !!sock && sock.send(frame); }
   function watch(id) { conv(id).watched = true; send({ type: "watch", conversation_id: id, after_seq: lastSeq(id) }); }
+  function catchUp() {
+    listSoon();
+    if (current) send({ type: "sync", conversation_id: current, after_seq: lastSeq(current) });
+  }
   function name(item) { return item.customer || fmt(L.visitor, { id: item.visitor_id }); }
 
   // --- Session list -------------------------------------------------------------------
@@ -231,6 +235,11 @@
           book.outbox.items().forEach(function (p) { send({ type: "send", conversation_id: p.conversation_id, client_id: p.client_id, text: p.text }); });
         });
         break;
+      case "resync":
+        // Pushes may have been lost while the server's message bus was away: re-read the
+        // lists and catch up what is open (sync does not change what is watched).
+        catchUp();
+        break;
       case "list": listSoon(); break;
       case "messages": f.messages.forEach(addMessage); if (f.more) watch(f.conversation_id); break;
       case "message":
@@ -337,5 +346,7 @@
   });
   document.addEventListener("visibilitychange", markRead);
   setInterval(function () { showSignals(); if (lists.waiting.length) renderLists(); }, 1000);
+  // A backstop for a push lost without a resync hint (docs/realtime.md).
+  setInterval(catchUp, 60000);
   sock = KefuSocket.connect(root.dataset.socket, { onframe: onFrame, onstatus: setLive });
 })();

@@ -25,7 +25,6 @@ from workbench.payloads import conversation_event_payload
 from workbench.selectors import conversation_open_for
 from workbench.services.doorbells import (
     ring_lists,
-    ring_queue_list,
     ring_queue_order,
     ring_state,
 )
@@ -176,8 +175,7 @@ def _requeue(conversation: Conversation, group: SkillGroup, *, actor: User, note
         conversation, _("Transferred to %(group)s. Please wait.") % {"group": group.name}
     )
     ring_state(conversation)
-    ring_lists(conversation, agent_ids=(previous,))
-    ring_queue_list(old_group)
+    ring_lists(conversation, agent_ids=(previous,), old_group_id=old_group)
     if was_queued and old_group != group.pk:
         ring_queue_order(old_group)
     ring_queue_order(group.pk)

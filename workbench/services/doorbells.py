@@ -6,12 +6,13 @@ consumers join these groups (docs/realtime.md lists the events).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from core.realtime import broadcast_on_commit
 from workbench.models import Conversation, Message
-from workbench.payloads import conversation_state, message_payload
-from workbench.selectors import queue_ids
+from workbench.payloads import conversation_list_item, conversation_state, message_payload
+from workbench.selectors import conversation_for_lists, queue_ids
 
 # A queue event lists at most this many waiting conversations; customers further back
 # keep the position they last read.
@@ -62,13 +63,34 @@ def ring_queue_order(group_id: int) -> None:
     broadcast_on_commit(waiting_group(group_id), event)
 
 
-def ring_lists(conversation: Conversation, *, agent_ids: tuple[int | None, ...] = ()) -> None:
-    """Workbench lists changed: ring the group's queue and the agents concerned."""
-    broadcast_on_commit(queue_group(conversation.group_id), {"type": "chat.list"})
-    for agent_id in {a for a in agent_ids if a}:
-        broadcast_on_commit(agent_group(agent_id), {"type": "chat.list"})
+def _list_event(conversation_id: int) -> Callable[[], dict[str, Any]]:
+    """The `list` doorbell carries the conversation's row as the lists show it, read once
+    after commit however many groups hear it, so an agent's client need not re-read its
+    lists to learn what changed."""
+    built: list[dict[str, Any]] = []
+
+    def event() -> dict[str, Any]:
+        if not built:
+            row = conversation_for_lists(conversation_id)
+            item = conversation_list_item(row) if row is not None else None
+            built.append({"type": "chat.list", "conversation": item})
+        return built[0]
+
+    return event
 
 
-def ring_queue_list(group_id: int) -> None:
-    """The group's waiting list changed (a conversation left it)."""
-    broadcast_on_commit(queue_group(group_id), {"type": "chat.list"})
+def ring_lists(
+    conversation: Conversation,
+    *,
+    agent_ids: tuple[int | None, ...] = (),
+    old_group_id: int | None = None,
+) -> None:
+    """Workbench lists changed: ring the group's queue, the agents concerned, and the
+    queue the conversation left (a transfer)."""
+    event = _list_event(conversation.pk)
+    groups = [queue_group(conversation.group_id)]
+    if old_group_id is not None and old_group_id != conversation.group_id:
+        groups.append(queue_group(old_group_id))
+    groups += [agent_group(a) for a in sorted({a for a in agent_ids if a})]
+    for group in groups:
+        broadcast_on_commit(group, event)
