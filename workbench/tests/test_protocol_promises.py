@@ -57,7 +57,7 @@ async def frames_while_talking(communicator, quiet=0.5):
 
 async def frames_until(communicator, done, *, timeout=10):
     """Read frames until `done(frames)` holds; return them all."""
-    frames = []
+    frames: list[dict] = []
     while not done(frames):
         frames.append(await communicator.receive_json_from(timeout=timeout))
     return frames
@@ -134,7 +134,7 @@ def test_the_list_frame_says_what_changed(setup):
         customer, _ = await ws.visitor(setup["token"])
         await customer.send_json_to({"type": "send", "client_id": "c1", "text": "Where is it?"})
         conversation_id = (await ws.until(customer, "ack"))["conversation_id"]
-        rows = []
+        rows: list[dict] = []
         while not rows or rows[-1]["status"] != "active":
             frame = await ws.until(agent, "list")
             rows.append(frame["conversation"])
