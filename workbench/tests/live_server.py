@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import secrets
+import shlex
 import signal
 import socket
 import subprocess
@@ -32,6 +33,20 @@ def free_port(lo: int = 8101, hi: int = 8199) -> int:
                 continue
             return port
     raise RuntimeError("no free port in 8101-8199")
+
+
+def procfile_ws_flags() -> list[str]:
+    """The websocket flags (--ws-max-size, --ws-ping-interval, …) the Procfile's web process
+    runs with, so the tests meet the limits production has."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith("web:"):
+            words = shlex.split(line.partition(":")[2])
+            return [
+                word
+                for i, word in enumerate(words)
+                if word.startswith("--ws") or (i and words[i - 1].startswith("--ws"))
+            ]
+    return []
 
 
 def database_url() -> str:
@@ -92,6 +107,7 @@ class Server:
                 "off",
                 "--log-level",
                 "warning",
+                *procfile_ws_flags(),
             ],
             cwd=ROOT,
             env=self.env,
