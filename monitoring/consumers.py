@@ -8,6 +8,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from agents.services import SEAT_BOARD_GROUP
 from agents.sockets import AccessGuardMixin
+from core.layer_watch import current_watch
 
 
 class SeatBoardConsumer(AccessGuardMixin, AsyncJsonWebsocketConsumer):
@@ -19,8 +20,14 @@ class SeatBoardConsumer(AccessGuardMixin, AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(SEAT_BOARD_GROUP, self.channel_name)
         self.joined = True
         await self.accept()
+        # Told `resync` when the layer comes back after an outage: the board re-reads.
+        current_watch().add(self)
+
+    async def resync(self) -> None:
+        await self.send_json({"type": "resync"})
 
     async def disconnect(self, code: int) -> None:
+        current_watch().discard(self)
         await self.guard_disconnect()
         if self.joined and self.channel_layer is not None:
             await self.channel_layer.group_discard(SEAT_BOARD_GROUP, self.channel_name)

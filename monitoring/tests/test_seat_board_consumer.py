@@ -14,6 +14,7 @@ from django.test import Client
 
 from agents.services import agent_set_state
 from config.asgi import application
+from core.layer_watch import current_watch
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PATH = "/ws/monitoring/seats/"
@@ -116,3 +117,21 @@ def test_board_lists_seats_of_chatting_roles_only(people):
     names = {row.user_id for row in seat_board_for(user=people["supervisor"])}
     expected = {people[k].pk for k in ("supervisor", "agent", "merchant_a", "merchant_b")}
     assert names == expected
+
+
+def test_the_board_is_told_to_resync_after_a_layer_outage(people):
+    # core.layer_watch tells every registered socket when the layer is back
+    # (workbench/tests/test_protocol_promises.py cuts a real Redis for the whole path).
+    headers = _headers(people["supervisor"])
+
+    async def run():
+        communicator, connected, _code = await _connect(headers)
+        assert connected
+        watch = current_watch()
+        assert len(watch.sockets) == 1
+        await watch.tell_sockets()
+        assert await communicator.receive_json_from(timeout=5) == {"type": "resync"}
+        await communicator.disconnect()
+        assert len(watch.sockets) == 0
+
+    async_to_sync(run)()
