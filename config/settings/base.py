@@ -7,6 +7,7 @@ naming the variable, instead of running with a silently wrong default.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -90,7 +91,19 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # Plain-HTTP runs of the production settings on 127.0.0.1 (`make up`) turn these off.
 SECURE_COOKIES = env_bool("DJANGO_SECURE_COOKIES", True)
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
+# Sign-in lockout (django-axes, agents/lockout.py): failed sign-ins within the cool-off
+# that lock, per username and address; per username from any address (higher: anyone can
+# try a name, so a low count would let anyone lock a colleague out); per address across
+# usernames (highest: a whole office may sign in from one address).
 AXES_FAILURE_LIMIT = env_int("KEFU_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+KEFU_LOGIN_FAILURE_LIMIT_PER_USER = env_int("KEFU_LOGIN_FAILURE_LIMIT_PER_USER", 20, minimum=1)
+KEFU_LOGIN_FAILURE_LIMIT_PER_ADDRESS = env_int(
+    "KEFU_LOGIN_FAILURE_LIMIT_PER_ADDRESS", 50, minimum=1
+)
+KEFU_LOGIN_COOLOFF_MINUTES = env_int("KEFU_LOGIN_COOLOFF_MINUTES", 15, minimum=1)
+# Reverse proxies in front of Kefu that append the address they saw to X-Forwarded-For
+# (core/addresses.py). 0 trusts no header: the client is the connection's own address.
+KEFU_TRUSTED_PROXY_COUNT = env_int("KEFU_TRUSTED_PROXY_COUNT", 0)
 DB_CONN_MAX_AGE = env_int("KEFU_DB_CONN_MAX_AGE", 60)
 # PostgreSQL: a connection pool per process (Django's, on psycopg_pool). Under ASGI every
 # request runs on a fresh thread, so without a pool each one opened a new connection
@@ -418,8 +431,15 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Login lockout (django-axes) ---
-AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = timedelta(minutes=KEFU_LOGIN_COOLOFF_MINUTES)
+# Each group is counted against its own limit (agents.lockout.LockoutHandler): the pair
+# against KEFU_LOGIN_FAILURE_LIMIT, the username against ..._PER_USER, the address
+# against ..._PER_ADDRESS.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username", "ip_address"]
+AXES_HANDLER = "agents.lockout.LockoutHandler"
+# The one answer to "which address is this client" (core/addresses.py), for the lockout
+# and the rate limits alike.
+AXES_CLIENT_IP_CALLABLE = "core.addresses.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
