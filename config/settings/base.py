@@ -104,6 +104,13 @@ KEFU_LOGIN_COOLOFF_MINUTES = env_int("KEFU_LOGIN_COOLOFF_MINUTES", 15, minimum=1
 # Reverse proxies in front of Kefu that append the address they saw to X-Forwarded-For
 # (core/addresses.py). 0 trusts no header: the client is the connection's own address.
 KEFU_TRUSTED_PROXY_COUNT = env_int("KEFU_TRUSTED_PROXY_COUNT", 0)
+# Request bodies larger than this are refused (413) before they are read
+# (core/body_limit.py): the upload routes get the upload cap (a 10 MB file and the form
+# around it), every other request the general one (Django's own 2.5 MB form default).
+KEFU_MAX_BODY_BYTES = env_int("KEFU_MAX_BODY_BYTES", 2_621_440, minimum=64 * 1024)
+KEFU_MAX_UPLOAD_BODY_BYTES = env_int(
+    "KEFU_MAX_UPLOAD_BODY_BYTES", 11 * 1024 * 1024, minimum=64 * 1024
+)
 DB_CONN_MAX_AGE = env_int("KEFU_DB_CONN_MAX_AGE", 60)
 # PostgreSQL: a connection pool per process (Django's, on psycopg_pool). Under ASGI every
 # request runs on a fresh thread, so without a pool each one opened a new connection
