@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from agents.models import User
 from agents.sockets import CLOSE_UNAUTHENTICATED, AccessGuardMixin
+from core.addresses import scope_address
 from core.async_db import db
 from service_orders.selectors import issue_type_get_active
 from workbench import selectors
@@ -139,7 +140,11 @@ class VisitorConsumer(FrameConsumer):
 
         def send() -> tuple[Conversation, Message, dict[str, Any] | None]:
             sent = visitor_message_send(
-                visitor=visitor, client_id=client_id, text=text, followed=self.conversation
+                visitor=visitor,
+                client_id=client_id,
+                text=text,
+                followed=self.conversation,
+                address=scope_address(self.scope),
             )
             new_state = None
             if sent.started:

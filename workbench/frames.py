@@ -13,6 +13,7 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils.translation import gettext as _
 
+from core.ratelimits import RateLimited
 from core.text import find_unstorable
 from workbench.errors import ChatError
 
@@ -57,8 +58,12 @@ class FrameConsumer(AsyncWebsocketConsumer):
     async def send_frame(self, frame: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(frame, ensure_ascii=False))
 
-    async def send_error(self, error: ChatError, frame: dict[str, Any] | None = None) -> None:
+    async def send_error(
+        self, error: ChatError | RateLimited, frame: dict[str, Any] | None = None
+    ) -> None:
         out: dict[str, Any] = {"type": "error", "code": error.code, "message": error.message}
+        if isinstance(error, RateLimited):
+            out["retry_after"] = error.retry_after
         if isinstance(frame, dict):
             for key in ("ref", "client_id"):
                 if isinstance(frame.get(key), str | int):
@@ -100,7 +105,7 @@ class FrameConsumer(AsyncWebsocketConsumer):
             return
         try:
             await getattr(self, handler)(frame)
-        except ChatError as error:
+        except (ChatError, RateLimited) as error:
             await self.send_error(error, frame)
 
     async def allow(self, kind: Any) -> bool:

@@ -50,6 +50,22 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     return value
 
 
+def env_rate(name: str, default: str) -> str:
+    """A rate in the `limits` library's notation: "30/minute", "10 per 5 seconds", or several
+    joined by ";" ("20/minute;200/hour"), all of which must hold."""
+    from limits import parse_many
+
+    raw = env.str(name, default=default).strip()
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be a rate such as 30/minute or 10/5seconds (several joined by ;), "
+            f"got {raw!r}"
+        ) from None
+    return raw
+
+
 def env_url(name: str, default: str, *, schemes: tuple[str, ...]) -> str:
     raw = env.str(name, default=default).strip()
     if not raw:
@@ -111,6 +127,21 @@ KEFU_MAX_BODY_BYTES = env_int("KEFU_MAX_BODY_BYTES", 2_621_440, minimum=64 * 102
 KEFU_MAX_UPLOAD_BODY_BYTES = env_int(
     "KEFU_MAX_UPLOAD_BODY_BYTES", 11 * 1024 * 1024, minimum=64 * 1024
 )
+# Rate limits (core/ratelimits.py, docs/security.md). Counted in Redis when REDIS_URL is
+# set (shared by every web process), in process memory otherwise (the demo).
+KEFU_RATE_LIMITS_ENABLED = env_bool("KEFU_RATE_LIMITS_ENABLED", True)
+# New chat sessions (visitors) per client address; resuming a session is not counted.
+KEFU_RATE_CHAT_SESSIONS = env_rate("KEFU_RATE_CHAT_SESSIONS", "30/minute")
+# Conversations started, per client address and per visitor.
+KEFU_RATE_CONVERSATIONS_PER_ADDRESS = env_rate("KEFU_RATE_CONVERSATIONS_PER_ADDRESS", "20/minute")
+KEFU_RATE_CONVERSATIONS_PER_VISITOR = env_rate("KEFU_RATE_CONVERSATIONS_PER_VISITOR", "10/hour")
+# Customers' files: uploads per visitor, megabytes per visitor and per client address.
+KEFU_RATE_UPLOADS_PER_VISITOR = env_rate("KEFU_RATE_UPLOADS_PER_VISITOR", "10/minute")
+KEFU_RATE_UPLOAD_MB_PER_VISITOR = env_rate("KEFU_RATE_UPLOAD_MB_PER_VISITOR", "100/hour")
+KEFU_RATE_UPLOAD_MB_PER_ADDRESS = env_rate("KEFU_RATE_UPLOAD_MB_PER_ADDRESS", "300/hour")
+# Staff files (chat attachments and ticket attachments together), per user.
+KEFU_RATE_UPLOADS_PER_USER = env_rate("KEFU_RATE_UPLOADS_PER_USER", "30/minute")
+KEFU_RATE_UPLOAD_MB_PER_USER = env_rate("KEFU_RATE_UPLOAD_MB_PER_USER", "1000/hour")
 DB_CONN_MAX_AGE = env_int("KEFU_DB_CONN_MAX_AGE", 60)
 # PostgreSQL: a connection pool per process (Django's, on psycopg_pool). Under ASGI every
 # request runs on a fresh thread, so without a pool each one opened a new connection
@@ -235,6 +266,8 @@ MIDDLEWARE = [
     # Refuses before any view (and before the CSRF check, which runs in process_view):
     # its answer changes nothing, so it needs no token.
     "core.middleware.RefuseUnstorableTextMiddleware",
+    # Turns a service's RateLimited into 429 + Retry-After (core/ratelimits.py).
+    "core.middleware.RateLimitedMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After authentication: a signed-in user's own language beats the browser's.
     "agents.middleware.UserLanguageMiddleware",
@@ -360,10 +393,15 @@ if REDIS_URL:
         }
     }
     CELERY_BROKER_URL = REDIS_URL
+    # limits spells a Unix socket redis+unix://.
+    KEFU_RATE_STORAGE_URL = f"redis+{REDIS_URL}" if REDIS_URL.startswith("unix:") else REDIS_URL
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CELERY_BROKER_URL = "memory://"
+    KEFU_RATE_STORAGE_URL = "memory://"
+# Keys of the rate-limit counters start with this (tests give theirs a prefix of their own).
+KEFU_RATE_KEY_PREFIX = "kefu-rate"
 
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
