@@ -32,6 +32,9 @@ CLOSE_FORBIDDEN = 4403
 # Still allowed, but with other rights than when the socket opened (another role or other
 # shops): the client reconnects at once and gets a socket scoped to the new rights.
 CLOSE_RIGHTS_CHANGED = 4005
+# A chat socket that kept sending after it was told it was over its rate (`error`
+# `rate_limited`, KEFU_RATE_SOCKET_REFUSALS times): the client waits before reconnecting.
+CLOSE_RATE_LIMITED = 4429
 
 
 def access_group(user_id: int) -> str:

@@ -61,6 +61,8 @@ class VisitorConsumer(FrameConsumer):
         "read": "on_read",
         "rate": "on_rate",
     }
+    rate_limited_types = frozenset({"send"})
+    rate_setting = "KEFU_RATE_VISITOR_SOCKET_SENDS"
 
     visitor: Visitor | None = None
     conversation: Conversation | None = None
@@ -270,6 +272,8 @@ class AgentConsumer(AccessGuardMixin, FrameConsumer):
         "typing": "on_typing",
         "read": "on_read",
     }
+    rate_limited_types = frozenset({"send"})
+    rate_setting = "KEFU_RATE_AGENT_SOCKET_SENDS"
     user: User
 
     async def connect(self) -> None:

@@ -13,7 +13,8 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils.translation import gettext as _
 
-from core.ratelimits import RateLimited
+from agents.sockets import CLOSE_RATE_LIMITED
+from core.ratelimits import RateLimited, SocketThrottle
 from core.text import find_unstorable
 from workbench.errors import ChatError
 
@@ -44,6 +45,11 @@ class FrameConsumer(AsyncWebsocketConsumer):
     """JSON frames with a size cap, a `type` dispatch and error frames for everything bad."""
 
     handlers: dict[str, str] = {}
+    # Frame types counted against the socket's rate, and the setting that holds the rate
+    # (core.ratelimits.SocketThrottle; docs/security.md).
+    rate_limited_types: frozenset[str] = frozenset()
+    rate_setting = ""
+    _throttle: SocketThrottle | None = None
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' own dispatch first hops to Django's single thread-sensitive worker to
@@ -100,6 +106,8 @@ class FrameConsumer(AsyncWebsocketConsumer):
         handler = self.handlers.get(kind) if isinstance(kind, str) else None
         if not await self.allow(kind):
             return
+        if kind in self.rate_limited_types and not await self.within_rate(frame):
+            return
         if handler is None:
             await self.send_error(ChatError("unknown_type", _("Unknown frame type.")), frame)
             return
@@ -111,6 +119,21 @@ class FrameConsumer(AsyncWebsocketConsumer):
     async def allow(self, kind: Any) -> bool:
         """A hook to refuse frames by state (e.g. before authentication)."""
         return True
+
+    async def within_rate(self, frame: dict[str, Any]) -> bool:
+        """Count the frame; over the rate, answer `rate_limited` (nothing else happens) and
+        close with 4429 a socket that keeps sending after being told."""
+        if self._throttle is None:
+            self._throttle = SocketThrottle(self.rate_setting)
+        elif self._throttle.closing:
+            return False  # closed already; frames still in flight are dropped
+        refused = self._throttle.hit()
+        if refused is None:
+            return True
+        await self.send_error(refused, frame)
+        if self._throttle.closing:
+            await self.close(code=CLOSE_RATE_LIMITED)
+        return False
 
     async def join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)

@@ -142,6 +142,12 @@ KEFU_RATE_UPLOAD_MB_PER_ADDRESS = env_rate("KEFU_RATE_UPLOAD_MB_PER_ADDRESS", "3
 # Staff files (chat attachments and ticket attachments together), per user.
 KEFU_RATE_UPLOADS_PER_USER = env_rate("KEFU_RATE_UPLOADS_PER_USER", "30/minute")
 KEFU_RATE_UPLOAD_MB_PER_USER = env_rate("KEFU_RATE_UPLOAD_MB_PER_USER", "1000/hour")
+# `send` frames per chat socket: a burst of 10, then 2 a second (customers); agents paste
+# and use canned replies, so theirs is far higher. Counted in the socket's own process.
+KEFU_RATE_VISITOR_SOCKET_SENDS = env_rate("KEFU_RATE_VISITOR_SOCKET_SENDS", "10/5seconds")
+KEFU_RATE_AGENT_SOCKET_SENDS = env_rate("KEFU_RATE_AGENT_SOCKET_SENDS", "60/10seconds")
+# Refused frames a socket may collect before it is closed with 4429 (agents/sockets.py).
+KEFU_RATE_SOCKET_REFUSALS = env_rate("KEFU_RATE_SOCKET_REFUSALS", "30/minute")
 DB_CONN_MAX_AGE = env_int("KEFU_DB_CONN_MAX_AGE", 60)
 # PostgreSQL: a connection pool per process (Django's, on psycopg_pool). Under ASGI every
 # request runs on a fresh thread, so without a pool each one opened a new connection
