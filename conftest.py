@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -60,3 +62,21 @@ def client_for(people: dict[str, User]):
         return client
 
     return make
+
+
+@pytest.fixture
+def rate_limits(settings):
+    """Counters of this test's own (a fresh key prefix), so counts of other tests in this
+    process, or of other workers in Redis, do not leak in; set the rates to test on the
+    returned settings."""
+    settings.KEFU_RATE_KEY_PREFIX = f"test-{uuid.uuid4().hex[:12]}"
+    return settings
+
+
+@pytest.fixture
+def redis_rate_limits(rate_limits):
+    """The same, counted in the real Redis (REDIS_URL) as in production."""
+    if not settings.REDIS_URL:
+        pytest.skip("needs Redis: set REDIS_URL=redis://…")
+    rate_limits.KEFU_RATE_STORAGE_URL = settings.REDIS_URL
+    return rate_limits

@@ -35,6 +35,9 @@ CLOSE_RIGHTS_CHANGED = 4005
 # A customer socket that did not say `hello` in time (KEFU_SOCKET_HELLO_SECONDS): nothing is
 # wrong with the token, so the client simply reconnects (4000-4399: clients retry).
 CLOSE_HELLO_TIMEOUT = 4008
+# A chat socket that kept sending after it was told it was over its rate (`error`
+# `rate_limited`, KEFU_RATE_SOCKET_REFUSALS times): the client waits before reconnecting.
+CLOSE_RATE_LIMITED = 4429
 
 
 def access_group(user_id: int) -> str:

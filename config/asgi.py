@@ -2,7 +2,8 @@
 
 Websocket routes are collected from each app's routing.py (``websocket_urlpatterns``) so
 apps own their own consumers; every route sits behind the Origin check
-(core.websocket_origin) and session auth.
+(core.websocket_origin) and session auth. HTTP request bodies are capped before Django
+reads them (core/body_limit.py).
 """
 
 import os
@@ -21,11 +22,21 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
+from core.body_limit import BodySizeLimit  # noqa: E402
 from core.websocket_origin import allowed_hosts_origin_validator  # noqa: E402
+
+# The routes that take files get KEFU_MAX_UPLOAD_BODY_BYTES instead of KEFU_MAX_BODY_BYTES;
+# their views still check each file's size and type. (core/tests/test_body_limit.py checks
+# that these match the URLs.)
+UPLOAD_PATHS = (
+    r"^/chat/api/attachments/$",
+    r"^/workbench/api/conversations/\d+/attachments/$",
+    r"^/tickets/\d+/act/attach/$",
+)
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BodySizeLimit(django_asgi_app, upload_paths=UPLOAD_PATHS),
         "websocket": allowed_hosts_origin_validator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

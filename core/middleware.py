@@ -1,4 +1,5 @@
-"""Input that no layer below can store is refused at the door, with a clear 400."""
+"""Refusals at the door: input that no layer below can store (400), and the answer to a
+rate limit a service hit (429)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 
+from core.ratelimits import RateLimited
 from core.text import find_unstorable, is_unstorable
 
 
@@ -57,3 +59,29 @@ class RefuseUnstorableTextMiddleware:
                 status=400,
             )
         return self.get_response(request)
+
+
+def rate_limited_response(error: RateLimited) -> JsonResponse:
+    response = JsonResponse(
+        {"error": error.code, "message": error.message, "retry_after": error.retry_after},
+        status=429,
+    )
+    response["Retry-After"] = str(error.retry_after)
+    return response
+
+
+class RateLimitedMiddleware:
+    """A service refused over a rate (core.ratelimits): 429 with Retry-After and JSON, for
+    every view alike, so views need no handler of their own. (A page that would rather
+    show the message itself, like the ticket page, catches RateLimited first.)"""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, RateLimited):
+            return rate_limited_response(exception)
+        return None

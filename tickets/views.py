@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from agents.capabilities import may
 from agents.sections import section_view
 from core.files import file_response
+from core.ratelimits import RateLimited
 from core.types import AuthedRequest
 from service_orders.models import ServiceOrder
 from service_orders.selectors import service_order_get_for
@@ -212,14 +213,24 @@ def ticket_act(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
             content.ticket_watch(ticket=ticket, user=user, watch=data.get("watch") == "1")
         else:
             raise Http404
-    except (TicketError, ValidationError) as error:
-        message = error.message if isinstance(error, TicketError) else " ".join(error.messages)
+    except (TicketError, ValidationError, RateLimited) as error:
+        if isinstance(error, TicketError | RateLimited):
+            message = error.message
+        else:
+            message = " ".join(error.messages)
         messages.error(request, message)
-        status = 409 if isinstance(error, StaleTicketError) else 400
+        status = 400
+        if isinstance(error, StaleTicketError):
+            status = 409
+        elif isinstance(error, RateLimited):
+            status = 429
         fresh = selectors.ticket_get_for(user=user, pk=pk)
-        return render(
+        response = render(
             request, "tickets/detail.html", _detail_context(request, fresh, data), status=status
         )
+        if isinstance(error, RateLimited):
+            response["Retry-After"] = str(error.retry_after)
+        return response
     return redirect("tickets:detail", pk=ticket.pk)
 
 

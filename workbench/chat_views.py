@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from agents.access import restrict
 from agents.sections import SECTIONS_BY_KEY, user_may_enter
+from core.addresses import client_address
 from core.files import file_response
 from workbench import selectors
 from workbench.errors import ChatError
@@ -58,6 +59,7 @@ def session(request: HttpRequest) -> JsonResponse:
             token=body.get("visitor_token", ""),
             customer_id=body.get("customer_id", ""),
             customer_hash=body.get("customer_hash", ""),
+            address=client_address(request),
         )
     except ChatError as error:
         return _error(error)
@@ -115,6 +117,7 @@ def visitor_attachment(request: HttpRequest) -> JsonResponse:
             client_id=client_id,
             text=request.POST.get("text", ""),
             attachment=upload,
+            address=client_address(request),
         )
     except ChatError as error:
         return _error(error)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from agents.models import User
 from agents.sockets import CLOSE_HELLO_TIMEOUT, CLOSE_UNAUTHENTICATED, AccessGuardMixin
+from core.addresses import scope_address
 from core.async_db import db
 from service_orders.selectors import issue_type_get_active
 from workbench import selectors
@@ -63,6 +64,8 @@ class VisitorConsumer(FrameConsumer):
         "read": "on_read",
         "rate": "on_rate",
     }
+    rate_limited_types = frozenset({"send"})
+    rate_setting = "KEFU_RATE_VISITOR_SOCKET_SENDS"
 
     visitor: Visitor | None = None
     conversation: Conversation | None = None
@@ -175,7 +178,11 @@ class VisitorConsumer(FrameConsumer):
 
         def send() -> tuple[Conversation, Message, dict[str, Any] | None, dict[str, Any] | None]:
             sent = visitor_message_send(
-                visitor=visitor, client_id=client_id, text=text, followed=followed
+                visitor=visitor,
+                client_id=client_id,
+                text=text,
+                followed=followed,
+                address=scope_address(self.scope),
             )
             conversation = sent.conversation
             new_state = batch = None
@@ -307,6 +314,8 @@ class AgentConsumer(AccessGuardMixin, FrameConsumer):
         "read": "on_read",
         "sync": "on_sync",
     }
+    rate_limited_types = frozenset({"send"})
+    rate_setting = "KEFU_RATE_AGENT_SOCKET_SENDS"
     user: User
 
     async def connect(self) -> None:

@@ -13,7 +13,9 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils.translation import gettext as _
 
+from agents.sockets import CLOSE_RATE_LIMITED
 from core.layer_watch import current_watch
+from core.ratelimits import RateLimited, SocketThrottle
 from core.text import find_unstorable, is_unstorable
 from workbench.errors import ChatError
 
@@ -44,6 +46,11 @@ class FrameConsumer(AsyncWebsocketConsumer):
     """JSON frames with a size cap, a `type` dispatch and error frames for everything bad."""
 
     handlers: dict[str, str] = {}
+    # Frame types counted against the socket's rate, and the setting that holds the rate
+    # (core.ratelimits.SocketThrottle; docs/security.md).
+    rate_limited_types: frozenset[str] = frozenset()
+    rate_setting = ""
+    _throttle: SocketThrottle | None = None
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' own dispatch first hops to Django's single thread-sensitive worker to
@@ -58,8 +65,12 @@ class FrameConsumer(AsyncWebsocketConsumer):
     async def send_frame(self, frame: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(frame, ensure_ascii=False))
 
-    async def send_error(self, error: ChatError, frame: dict[str, Any] | None = None) -> None:
+    async def send_error(
+        self, error: ChatError | RateLimited, frame: dict[str, Any] | None = None
+    ) -> None:
         out: dict[str, Any] = {"type": "error", "code": error.code, "message": error.message}
+        if isinstance(error, RateLimited):
+            out["retry_after"] = error.retry_after
         if isinstance(frame, dict):
             for key in ("ref", "client_id"):
                 if _echoable(frame.get(key)):
@@ -103,12 +114,14 @@ class FrameConsumer(AsyncWebsocketConsumer):
         handler = self.handlers.get(kind) if isinstance(kind, str) else None
         if not await self.allow(kind):
             return
+        if kind in self.rate_limited_types and not await self.within_rate(frame):
+            return
         if handler is None:
             await self.send_error(ChatError("unknown_type", _("Unknown frame type.")), frame)
             return
         try:
             await getattr(self, handler)(frame)
-        except ChatError as error:
+        except (ChatError, RateLimited) as error:
             await self.send_error(error, frame)
 
     async def allow(self, kind: Any) -> bool:
@@ -126,6 +139,21 @@ class FrameConsumer(AsyncWebsocketConsumer):
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
         current_watch().discard(self)
         await super().websocket_disconnect(message)
+
+    async def within_rate(self, frame: dict[str, Any]) -> bool:
+        """Count the frame; over the rate, answer `rate_limited` (nothing else happens) and
+        close with 4429 a socket that keeps sending after being told."""
+        if self._throttle is None:
+            self._throttle = SocketThrottle(self.rate_setting)
+        elif self._throttle.closing:
+            return False  # closed already; frames still in flight are dropped
+        refused = self._throttle.hit()
+        if refused is None:
+            return True
+        await self.send_error(refused, frame)
+        if self._throttle.closing:
+            await self.close(code=CLOSE_RATE_LIMITED)
+        return False
 
     async def join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)

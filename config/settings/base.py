@@ -7,6 +7,7 @@ naming the variable, instead of running with a silently wrong default.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -47,6 +48,22 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     if value < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate in the `limits` library's notation: "30/minute", "10 per 5 seconds", or several
+    joined by ";" ("20/minute;200/hour"), all of which must hold."""
+    from limits import parse_many
+
+    raw = env.str(name, default=default).strip()
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be a rate such as 30/minute or 10/5seconds (several joined by ;), "
+            f"got {raw!r}"
+        ) from None
+    return raw
 
 
 def env_url(name: str, default: str, *, schemes: tuple[str, ...]) -> str:
@@ -90,7 +107,47 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # Plain-HTTP runs of the production settings on 127.0.0.1 (`make up`) turn these off.
 SECURE_COOKIES = env_bool("DJANGO_SECURE_COOKIES", True)
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
+# Sign-in lockout (django-axes, agents/lockout.py): failed sign-ins within the cool-off
+# that lock, per username and address; per username from any address (higher: anyone can
+# try a name, so a low count would let anyone lock a colleague out); per address across
+# usernames (highest: a whole office may sign in from one address).
 AXES_FAILURE_LIMIT = env_int("KEFU_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+KEFU_LOGIN_FAILURE_LIMIT_PER_USER = env_int("KEFU_LOGIN_FAILURE_LIMIT_PER_USER", 20, minimum=1)
+KEFU_LOGIN_FAILURE_LIMIT_PER_ADDRESS = env_int(
+    "KEFU_LOGIN_FAILURE_LIMIT_PER_ADDRESS", 50, minimum=1
+)
+KEFU_LOGIN_COOLOFF_MINUTES = env_int("KEFU_LOGIN_COOLOFF_MINUTES", 15, minimum=1)
+# Reverse proxies in front of Kefu that append the address they saw to X-Forwarded-For
+# (core/addresses.py). 0 trusts no header: the client is the connection's own address.
+KEFU_TRUSTED_PROXY_COUNT = env_int("KEFU_TRUSTED_PROXY_COUNT", 0)
+# Request bodies larger than this are refused (413) before they are read
+# (core/body_limit.py): the upload routes get the upload cap (a 10 MB file and the form
+# around it), every other request the general one (Django's own 2.5 MB form default).
+KEFU_MAX_BODY_BYTES = env_int("KEFU_MAX_BODY_BYTES", 2_621_440, minimum=64 * 1024)
+KEFU_MAX_UPLOAD_BODY_BYTES = env_int(
+    "KEFU_MAX_UPLOAD_BODY_BYTES", 11 * 1024 * 1024, minimum=64 * 1024
+)
+# Rate limits (core/ratelimits.py, docs/security.md). Counted in Redis when REDIS_URL is
+# set (shared by every web process), in process memory otherwise (the demo).
+KEFU_RATE_LIMITS_ENABLED = env_bool("KEFU_RATE_LIMITS_ENABLED", True)
+# New chat sessions (visitors) per client address; resuming a session is not counted.
+KEFU_RATE_CHAT_SESSIONS = env_rate("KEFU_RATE_CHAT_SESSIONS", "30/minute")
+# Conversations started, per client address and per visitor.
+KEFU_RATE_CONVERSATIONS_PER_ADDRESS = env_rate("KEFU_RATE_CONVERSATIONS_PER_ADDRESS", "20/minute")
+KEFU_RATE_CONVERSATIONS_PER_VISITOR = env_rate("KEFU_RATE_CONVERSATIONS_PER_VISITOR", "10/hour")
+# Customers' files: uploads per visitor, megabytes per visitor and per client address.
+KEFU_RATE_UPLOADS_PER_VISITOR = env_rate("KEFU_RATE_UPLOADS_PER_VISITOR", "10/minute")
+KEFU_RATE_UPLOAD_MB_PER_VISITOR = env_rate("KEFU_RATE_UPLOAD_MB_PER_VISITOR", "100/hour")
+KEFU_RATE_UPLOAD_MB_PER_ADDRESS = env_rate("KEFU_RATE_UPLOAD_MB_PER_ADDRESS", "300/hour")
+# Staff files (chat attachments and ticket attachments together), per user.
+KEFU_RATE_UPLOADS_PER_USER = env_rate("KEFU_RATE_UPLOADS_PER_USER", "30/minute")
+KEFU_RATE_UPLOAD_MB_PER_USER = env_rate("KEFU_RATE_UPLOAD_MB_PER_USER", "1000/hour")
+# `send` frames per chat socket: a burst of 10, then 2 a second (customers); agents paste
+# and use canned replies, so theirs is far higher. Counted in the socket's own process.
+KEFU_RATE_VISITOR_SOCKET_SENDS = env_rate("KEFU_RATE_VISITOR_SOCKET_SENDS", "10/5seconds")
+KEFU_RATE_AGENT_SOCKET_SENDS = env_rate("KEFU_RATE_AGENT_SOCKET_SENDS", "60/10seconds")
+# Refused frames a socket may collect before it is closed with 4429 (agents/sockets.py).
+KEFU_RATE_SOCKET_REFUSALS = env_rate("KEFU_RATE_SOCKET_REFUSALS", "30/minute")
 DB_CONN_MAX_AGE = env_int("KEFU_DB_CONN_MAX_AGE", 60)
 # PostgreSQL: a connection pool per process (Django's, on psycopg_pool). Under ASGI every
 # request runs on a fresh thread, so without a pool each one opened a new connection
@@ -220,6 +277,8 @@ MIDDLEWARE = [
     # Refuses before any view (and before the CSRF check, which runs in process_view):
     # its answer changes nothing, so it needs no token.
     "core.middleware.RefuseUnstorableTextMiddleware",
+    # Turns a service's RateLimited into 429 + Retry-After (core/ratelimits.py).
+    "core.middleware.RateLimitedMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After authentication: a signed-in user's own language beats the browser's.
     "agents.middleware.UserLanguageMiddleware",
@@ -345,10 +404,15 @@ if REDIS_URL:
         }
     }
     CELERY_BROKER_URL = REDIS_URL
+    # limits spells a Unix socket redis+unix://.
+    KEFU_RATE_STORAGE_URL = f"redis+{REDIS_URL}" if REDIS_URL.startswith("unix:") else REDIS_URL
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CELERY_BROKER_URL = "memory://"
+    KEFU_RATE_STORAGE_URL = "memory://"
+# Keys of the rate-limit counters start with this (tests give theirs a prefix of their own).
+KEFU_RATE_KEY_PREFIX = "kefu-rate"
 
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
@@ -423,8 +487,15 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Login lockout (django-axes) ---
-AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = timedelta(minutes=KEFU_LOGIN_COOLOFF_MINUTES)
+# Each group is counted against its own limit (agents.lockout.LockoutHandler): the pair
+# against KEFU_LOGIN_FAILURE_LIMIT, the username against ..._PER_USER, the address
+# against ..._PER_ADDRESS.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username", "ip_address"]
+AXES_HANDLER = "agents.lockout.LockoutHandler"
+# The one answer to "which address is this client" (core/addresses.py), for the lockout
+# and the rate limits alike.
+AXES_CLIENT_IP_CALLABLE = "core.addresses.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False

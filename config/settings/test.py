@@ -23,3 +23,19 @@ CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
 # Pool threads' connections outlive a test and block dropping the test database; the
 # pool itself is exercised by the test that runs a real server with production settings.
 CHAT_DB_THREAD_POOL = False
+# Rate limits stay on, roomy enough for any test (some open hundreds of sessions from one
+# address); the tests of the limits tighten them (the `rate_limits` fixture, conftest.py).
+# Counters live in this process's memory; tests marked `redis` count in Redis.
+KEFU_RATE_STORAGE_URL = "memory://"
+_ROOMY = "100000/minute"
+KEFU_RATE_CHAT_SESSIONS = _ROOMY
+KEFU_RATE_CONVERSATIONS_PER_ADDRESS = _ROOMY
+KEFU_RATE_CONVERSATIONS_PER_VISITOR = _ROOMY
+KEFU_RATE_UPLOADS_PER_VISITOR = _ROOMY
+KEFU_RATE_UPLOAD_MB_PER_VISITOR = _ROOMY
+KEFU_RATE_UPLOAD_MB_PER_ADDRESS = _ROOMY
+KEFU_RATE_UPLOADS_PER_USER = _ROOMY
+KEFU_RATE_UPLOAD_MB_PER_USER = _ROOMY
+KEFU_RATE_VISITOR_SOCKET_SENDS = _ROOMY
+KEFU_RATE_AGENT_SOCKET_SENDS = _ROOMY
+KEFU_RATE_SOCKET_REFUSALS = _ROOMY

@@ -124,6 +124,9 @@
   function send(frame) { return !!sock && sock.send(frame); }
 
   function flushOutbox() { book.outbox.items().forEach(function (p) { send({ type: "send", client_id: p.client_id, text: p.text }); }); }
+  // One resend for however many refusals: each would otherwise schedule its own flush.
+  var flushTimer = null;
+  function flushLater(ms) { if (!flushTimer) flushTimer = setTimeout(function () { flushTimer = null; flushOutbox(); }, ms); }
 
   function markRead() {
     if (!conv || document.hidden) return;
@@ -175,7 +178,10 @@
         if (conv) { conv.rating = f.rating; applyState(conv); }
         break;
       case "error":
-        if (f.client_id && f.code === "conversation_closed") {
+        if (f.client_id && f.code === "rate_limited") {
+          // Too fast: nothing was stored; the outbox resends (same client_id) once allowed.
+          flushLater((f.retry_after || 1) * 1000);
+        } else if (f.client_id && f.code === "conversation_closed") {
           // Closed in the meantime: the same message, resent, starts a new conversation.
           setTimeout(flushOutbox, 300);
         } else if (f.client_id) {

@@ -225,6 +225,15 @@
   }
 
   // --- Socket -------------------------------------------------------------------------
+  // After `rate_limited`: one resend of the outbox for however many refusals.
+  var resendTimer = null;
+  function resendLater(ms) {
+    if (resendTimer) return;
+    resendTimer = setTimeout(function () {
+      resendTimer = null;
+      book.outbox.items().forEach(function (p) { send({ type: "send", conversation_id: p.conversation_id, client_id: p.client_id, text: p.text }); });
+    }, ms);
+  }
   function onFrame(f) {
     switch (f.type) {
       case "welcome":
@@ -271,7 +280,9 @@
         else if (f.action === "transfer" || f.action === "close") { listSoon(); open(f.conversation_id); }
         break;
       case "error":
-        if (f.client_id && book.outbox.has(f.client_id)) {
+        if (f.client_id && f.code === "rate_limited" && book.outbox.has(f.client_id)) {
+          resendLater((f.retry_after || 1) * 1000);  // nothing was stored; same client_id later
+        } else if (f.client_id && book.outbox.has(f.client_id)) {
           book.outbox.drop(f.client_id);
           var el = log.querySelector('[data-pending="' + CSS.escape(f.client_id) + '"]');
           if (el) { el.classList.add("is-failed"); el.querySelector(".meta").textContent = fmt(L.failed, { reason: f.message }); }

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.models import User
+from core import ratelimits
 from settings_app.selectors import group_calendar_spec
 from tickets.fields import clean_answers
 from tickets.models import Priority, Ticket, TicketAttachment, TicketCategory, TicketNode
@@ -153,6 +154,8 @@ def ticket_attach(*, ticket: Ticket, actor: User, upload: UploadedFile) -> Ticke
         )
     if upload.size is None or upload.size > MAX_ATTACHMENT_BYTES:
         raise ValidationError({"file": _("A file may be at most 10 MB.")})
+    # One count per user with the chat's files (core.ratelimits): RateLimited, nothing stored.
+    ratelimits.user_uploading(user_id=actor.pk, size=upload.size)
     with transaction.atomic():
         attachment = TicketAttachment(
             ticket=ticket,

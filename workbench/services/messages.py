@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.models import User
+from core import ratelimits
 from core.realtime import broadcast_on_commit
 from service_orders import services as so
 from workbench.errors import ChatError
@@ -369,6 +370,9 @@ def message_send(
     content_type = check_attachment(attachment) if attachment is not None else ""
     if not text and attachment is None:
         raise ChatError("empty", _("The message is empty."))
+    if attachment is not None and agent is not None:
+        # Staff files count per user (customers' in visitor_message_send).
+        ratelimits.user_uploading(user_id=agent.pk, size=attachment.size or 0)
     if attachment is None:
         fast = _fast_send(conversation_id, sender, client_id, text, agent)
         if fast is not None:

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from commerce.models import Customer
+from core import ratelimits
 from workbench.errors import ChatError
 from workbench.models import ChannelAccount, Conversation, Message, Visitor
 from workbench.selectors import conversation_open_for, hash_token, visitor_message
@@ -49,9 +50,13 @@ def visitor_open(
     token: str = "",
     customer_id: str = "",
     customer_hash: str = "",
+    address: str | None = None,
 ) -> VisitorSession:
     """Resume the visitor behind `token` or make a new one; identify them if the shop's
-    server signed their customer id. Without a valid signature nobody is identified."""
+    server signed their customer id. Without a valid signature nobody is identified.
+
+    A new visitor counts against the client `address`'s rate (core.ratelimits; None: not
+    from a client); over it, RateLimited and nothing is stored."""
     customer: Customer | None = None
     if customer_id:
         if len(customer_id) > 64 or not channel.identity_secret:
@@ -73,6 +78,7 @@ def visitor_open(
     ):
         visitor = None
     if visitor is None:
+        ratelimits.chat_session_opening(address=address)
         token = secrets.token_urlsafe(32)
         visitor = Visitor.objects.create(
             channel=channel, token_hash=hash_token(token), customer=customer
@@ -126,6 +132,7 @@ def visitor_message_send(
     text: str = "",
     attachment: UploadedFile | None = None,
     followed: Conversation | None = None,
+    address: str | None = None,
 ) -> CustomerSent:
     """Send the customer's message into their open conversation, starting one if none is.
 
@@ -135,11 +142,18 @@ def visitor_message_send(
     one is the database asked which conversation to use. A copy that turns out closed (a
     missed doorbell) is looked up again. A resend whose first attempt landed in a
     conversation closed since is answered with the original and starts nothing. Bad input
-    is refused before anything is started."""
+    is refused before anything is started.
+
+    Files and new conversations count against the visitor's and the client `address`'s
+    rates (core.ratelimits; None: not from a client); over one, RateLimited is raised
+    before anything is stored."""
     check_client_id(client_id)
     checked_text = check_text(text)
     if attachment is not None:
         check_attachment(attachment)
+        ratelimits.visitor_uploading(
+            visitor_id=visitor.pk, address=address, size=attachment.size or 0
+        )
     elif not checked_text:
         raise ChatError("empty", _("The message is empty."))
     candidates = [followed] if followed is not None and followed.status != "closed" else []
@@ -152,6 +166,7 @@ def visitor_message_send(
                 return CustomerSent(earlier.conversation, earlier, created=False, started=False)
         conversation = attempt or conversation_open_for(visitor=visitor)
         if conversation is None:
+            ratelimits.conversation_starting(visitor_id=visitor.pk, address=address)
             conversation = conversation_start(visitor=visitor)
             conversation.refresh_from_db()
             started = True

@@ -80,6 +80,9 @@ class Server:
             "DJANGO_SECURE_HSTS_SECONDS": "0",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "KEFU_LOG_LEVEL": "WARNING",
+            # Every client here is 127.0.0.1, opening sessions and sockets by the dozen; the
+            # limits themselves are tested in-process (workbench/tests/test_rate_limits.py).
+            "KEFU_RATE_LIMITS_ENABLED": "false",
             **(extra_env or {}),
         }
         self.proc: subprocess.Popen[bytes] | None = None
