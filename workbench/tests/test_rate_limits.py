@@ -167,7 +167,7 @@ def test_visitor_uploads_per_minute(rate_limits, settings, tmp_path):
     assert Message.objects.count() == 2
 
 
-def test_visitor_upload_volume_per_hour(rate_limits, settings, tmp_path):
+def _upload_volume_over_the_limit(rate_limits, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     rate_limits.KEFU_RATE_UPLOAD_MB_PER_VISITOR = "1/hour"
     token = visitor_open(channel=make_channel(greeting="")).token
@@ -177,6 +177,16 @@ def test_visitor_upload_volume_per_hour(rate_limits, settings, tmp_path):
     _assert_rate_limited(_upload(token, "f2", big))
     assert _files(tmp_path) == before
     assert Message.objects.count() == 1
+
+
+def test_visitor_upload_volume_per_hour(rate_limits, settings, tmp_path):
+    _upload_volume_over_the_limit(rate_limits, settings, tmp_path)
+
+
+@pytest.mark.redis
+def test_visitor_upload_volume_per_hour_in_redis(redis_rate_limits, settings, tmp_path):
+    # Bytes are a cost per hit: counted by Redis's script as in production.
+    _upload_volume_over_the_limit(redis_rate_limits, settings, tmp_path)
 
 
 def test_upload_volume_per_address_across_visitors(rate_limits, settings, tmp_path):
