@@ -1,7 +1,7 @@
 """Many idle websockets on one web process: memory, pushes, a restart storm, dead sockets.
 
     .venv/bin/python bench/ws_idle.py                       # 10,000 sockets, ~5 minutes
-    .venv/bin/python bench/ws_idle.py --sockets 2000 --no-echo
+    .venv/bin/python bench/ws_idle.py --sockets 2000 --phases push,storm
 
 One uvicorn process serves Kefu (config.asgi:application) with the Procfile's web flags on
 127.0.0.1 (a port in 8400-8499), production settings, its own Postgres database and Redis
@@ -69,15 +69,18 @@ def parse_args() -> argparse.Namespace:
     add("--down-extra", type=float, default=0, help="seconds to stay down before restarting")
     add("--down-senders", type=int, default=20, help="customers sending while it is down")
     add("--after-restart", type=int, default=50, help="agent messages right after the restart")
-    add("--storm-timeout", type=float, default=150, help="seconds to wait for every client")
+    add("--storm-timeout", type=float, default=120, help="seconds to wait for every client")
     add("--min-delay", type=float, default=1.0, help="reconnect backoff floor (socket.js: 1 s)")
     add("--max-delay", type=float, default=15.0, help="reconnect backoff cap (socket.js: 15 s)")
     add("--no-hello", type=int, default=20, help="visitor sockets that never say hello")
     add("--no-hello-wait", type=float, default=30, help="seconds to watch them")
     add("--settle", type=float, default=5, help="quiet seconds before a memory reading")
     add("--open-timeout", type=float, default=300, help="seconds allowed to open N sockets")
-    add("--budget", type=float, default=600, help="total seconds; later phases are skipped")
-    add("--echo", action=argparse.BooleanOptionalAction, default=True, help="the echo baseline")
+    add("--client-open-timeout", type=float, default=120,
+        help="a client's handshake timeout (browsers: none but TCP's, ~2 min)")  # fmt: skip
+    add("--budget", type=float, default=720, help="total seconds; later phases are skipped")
+    add("--phases", default="echo,push,storm,dead",
+        help="what to run besides opening N sockets on Kefu (memory is always read)")  # fmt: skip
     add("--server-nofile", type=int, default=65536, help="open-file limit set in the server")
     add("--client-nofile", type=int, default=65536, help="open-file limit of the load procs")
     add("--server-env", type=env_pair, action="append", default=[], metavar="NAME=VALUE",
@@ -89,6 +92,10 @@ def parse_args() -> argparse.Namespace:
     a = p.parse_args()
     a.port_range = parse_port_range(a.ports)
     a.server_env = dict(a.server_env)
+    a.phases = {x.strip() for x in a.phases.split(",") if x.strip()}
+    unknown = a.phases - {"echo", "push", "storm", "dead"}
+    if unknown:
+        p.error(f"unknown phases: {', '.join(sorted(unknown))}")
     return a
 
 

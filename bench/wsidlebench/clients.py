@@ -163,6 +163,11 @@ class Socket:
 
     kind = "?"
 
+    # Seconds a handshake may take before the client gives up and backs off. Browsers have
+    # no such timer of their own (only TCP's: SYN retries give up after ~2 min); a short one
+    # makes clients abandon handshakes the server has queued and then does anyway.
+    open_timeout = 120.0
+
     def __init__(
         self, url: str, origin: str, backoff: Backoff, tally: Tally, cookie: str = ""
     ) -> None:
@@ -219,7 +224,7 @@ class Socket:
 
     async def _connect(self) -> ClientConnection | None:
         try:
-            return await ws_open(self.url, self.origin, self.cookie)
+            return await ws_open(self.url, self.origin, self.cookie, self.open_timeout)
         except Exception as exc:
             self.failures += 1
             self.tally.connect_failures[type(exc).__name__] += 1

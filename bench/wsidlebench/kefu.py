@@ -152,8 +152,10 @@ def login(http: str, username: str) -> str:
 
 
 class Driver:
-    """An agent's own workbench socket in the controller: it sends the agent's messages
-    (`send`, answered by `ack`) and reconnects when told to."""
+    """An agent's own workbench socket in the controller: it watches the agent's
+    conversations (as the workbench does with the open ones; a send on a watched
+    conversation skips a scoped lookup), sends the agent's messages (`send`, answered by
+    `ack`), and reconnects and watches again when told to."""
 
     def __init__(self, ws_base: str, origin: str, cookie: str, username: str) -> None:
         self.url = f"{ws_base}/ws/chat/agent/"
@@ -163,6 +165,7 @@ class Driver:
         self.ws: ClientConnection | None = None
         self.reader: asyncio.Task[None] | None = None
         self.waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.watching: list[int] = []
 
     async def connect(self, timeout: float = 60) -> float:
         """Connect (again), retrying every 0.1 s until welcome; returns its time."""
@@ -187,7 +190,10 @@ class Driver:
             async for raw in ws:
                 frame = json.loads(raw)
                 cid = frame.get("client_id")
-                if frame.get("type") in ("ack", "error") and cid in self.waiting:
+                if frame.get("type") == "messages":
+                    # The answer to `watch` does not echo `ref`: matched by conversation.
+                    cid = f"watch-{frame.get('conversation_id')}"
+                if frame.get("type") in ("ack", "error", "messages") and cid in self.waiting:
                     waiter = self.waiting.pop(cid)
                     if not waiter.done():
                         waiter.set_result(frame)
@@ -196,6 +202,18 @@ class Driver:
                 waiter.set_exception(ConnectionError("agent socket closed"))
         self.waiting.clear()
 
+    async def watch(self, conversations: list[int]) -> None:
+        """`watch` each (after_seq: everything; the answer is read and dropped)."""
+        assert self.ws is not None
+        for conversation in conversations:
+            waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+            self.waiting[f"watch-{conversation}"] = waiter
+            frame = {"type": "watch", "conversation_id": conversation, "after_seq": 0}
+            await self.ws.send(json.dumps(frame))
+            await asyncio.wait_for(waiter, 30)
+            if conversation not in self.watching:
+                self.watching.append(conversation)
+
     async def send(self, conversation: int, client_id: str, text: str) -> dict[str, Any]:
         """`send` and its answer (ack or error frame)."""
         assert self.ws is not None
@@ -203,9 +221,11 @@ class Driver:
         self.waiting[client_id] = waiter
         frame = {"type": "send", "conversation_id": conversation, "client_id": client_id}
         # The send time goes in the text: the customer's process computes the push delay.
-        frame["text"] = f"push at {time.monotonic()!r}" if client_id.startswith("push-") else text
+        t0 = time.monotonic()
+        frame["text"] = f"push at {t0!r}" if client_id.startswith("push-") else text
         await self.ws.send(json.dumps(frame))
-        return await asyncio.wait_for(waiter, 30)
+        answer = await asyncio.wait_for(waiter, 30)
+        return {**answer, "rtt": time.monotonic() - t0}
 
     async def close(self) -> None:
         if self.ws is not None:

@@ -30,10 +30,27 @@ class Gen:
     def __init__(self, index: int) -> None:
         self.index = index
         self.tally = Tally()
+        self.lag: list[float] = []  # how late a 50 ms timer fired (this process's loop)
+        self.lag_task = asyncio.ensure_future(self._watch_lag())
         self.tokens: list[str] = []
         self.customers: list[Customer] = []
         self.agents: list[AgentTab] = []
         self.holders: list[Holder] = []
+
+    async def _watch_lag(self) -> None:
+        while True:
+            t = time.monotonic()
+            await asyncio.sleep(0.05)
+            self.lag.append(time.monotonic() - t - 0.05)
+            if len(self.lag) > 20_000:
+                del self.lag[:10_000]
+
+    async def cmd_lag(self, reset: bool = True) -> Any:
+        """This load process's event-loop lag since the last call: p99 and max, in ms."""
+        lag = sorted(self.lag) or [0.0]
+        if reset:
+            self.lag.clear()
+        return {"p99_ms": 1000 * lag[int(0.99 * (len(lag) - 1))], "max_ms": 1000 * lag[-1]}
 
     @property
     def sockets(self) -> list[Socket]:
@@ -66,12 +83,14 @@ class Gen:
         conversations: int,
         concurrency: int,
         backoff: dict[str, float],
+        open_timeout: float,
         timeout: float,
     ) -> Any:
         """Customers first (hello; the first `conversations` of them send a first message,
         which starts and routes a conversation), then one agent tab per cookie."""
         t0 = time.monotonic()
         bo = Backoff(**backoff)
+        Socket.open_timeout = open_timeout
         gate = asyncio.Semaphore(concurrency)
         deadline = t0 + timeout
         started_conversations = 0
@@ -96,7 +115,7 @@ class Gen:
                     return
                 if i < conversations:
                     try:
-                        await c.send_and_wait(f"open-{self.index}-{i}", "Hello, I need help")
+                        await c.send_and_wait(f"open-{self.index}-{i}", "Hello, I need help", 60)
                         started_conversations += 1
                     except TimeoutError:
                         failed.append("conversation start")

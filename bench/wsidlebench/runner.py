@@ -24,8 +24,10 @@ from .kefu import CHANNEL, Driver, KefuSide, rate_settings_in_tree
 from .loadgen import Loadgen
 from .server import (
     Server,
+    client_ports,
     cpu_seconds,
     established,
+    established_with,
     flag_value,
     listen_drops,
     memory_kb,
@@ -365,6 +367,8 @@ async def kefu_run(
                 k += 1
         talking = split(mix.talking, len(gens))
         cpu0 = cpu_seconds(server.pid)
+        growth: list[tuple[float, float, int]] = []  # (s, server CPU s, socket fds) each 2 s
+        sampler = asyncio.ensure_future(sample_growth(server.pid, growth))
         opened = await on_all(
             gens,
             "open",
@@ -376,8 +380,10 @@ async def kefu_run(
             origin=http,
             concurrency=a.connect_concurrency,
             backoff={"min_delay": a.min_delay, "max_delay": a.max_delay},
+            open_timeout=a.client_open_timeout,
             timeout=min(a.open_timeout, budget.left()),
         )
+        sampler.cancel()
         open_cpu = cpu_seconds(server.pid) - cpu0
         n_open = sum(r["customers"] + r["agents"] for r in opened)
         out["open"] = {
@@ -392,6 +398,8 @@ async def kefu_run(
             "customers_s": max(r["customers_s"] for r in opened),
             "s": max(r["s"] for r in opened),
             "server_cpu_s": open_cpu,
+            "growth": growth,
+            "cpu_ms_per_socket_by_thousand": cost_by_thousand(growth),
         }
         log(
             f"open: {n_open:,} sockets (+{len(drivers)} driver tabs) in {out['open']['s']:.1f} s "
@@ -423,7 +431,12 @@ async def kefu_run(
         holders = kefu.holders(conversations)
         routed = [c for c in conversations if holders.get(c) in names]
         out["conversations_routed"] = len(routed)
-        if budget.fits(60):
+        by_agent: dict[str, list[int]] = {}
+        for c in routed:
+            by_agent.setdefault(names[holders[c]], []).append(c)  # type: ignore[index]
+        await asyncio.gather(*(drivers[u].watch(cs) for u, cs in by_agent.items()))
+        if "push" in a.phases and budget.fits(60):
+            await on_all(gens, "lag")
             out["push"] = await push_probe(a, routed, holders, names, drivers, gens)
             probe = await on_all(
                 gens,
@@ -435,12 +448,15 @@ async def kefu_run(
             out["send_ack"] = summary_ms([x for r in probe for x in r["ack"]])
             out["send_echo"] = summary_ms([x for r in probe for x in r["echo"]])
             out["send_ack"]["sent"] = sum(r["sent"] for r in probe)
+            out["send_client_loop_lag"] = await on_all(gens, "lag")
             log(f"push {fmt_ms(out['push'])}; send->ack {fmt_ms(out['send_ack'])}; "
                 f"send->own message {fmt_ms(out['send_echo'])}")  # fmt: skip
         out["before_storm"] = await compare_held(kefu, gens, conversations)
 
         # 4. Restart storm.
-        if budget.fits(a.storm_timeout + 30):
+        if "storm" not in a.phases:
+            pass
+        elif budget.fits(a.storm_timeout + 30):
             out["storm"] = await storm(a, gens, server, kefu, drivers, routed, holders, names)
             out["memory"]["after_storm_kb"] = memory_kb(server.pid)
         else:
@@ -449,7 +465,9 @@ async def kefu_run(
         # 5. Dead sockets: a load process stops answering (SIGSTOP).
         interval = float(flag_value(flags, "--ws-ping-interval", "20"))
         timeout = float(flag_value(flags, "--ws-ping-timeout", "20"))
-        if len(gens) > 1 and budget.fits(interval + timeout + 20):
+        if "dead" not in a.phases:
+            pass
+        elif len(gens) > 1 and budget.fits(interval + timeout + 20):
             out["dead"] = await dead_sockets(
                 a, gens, server, port, ws_base, http, interval, timeout
             )
@@ -463,6 +481,29 @@ async def kefu_run(
         for g in gens:
             g.kill()
         server.stop()
+
+
+async def sample_growth(pid: int, into: list[tuple[float, float, int]]) -> None:
+    t0, c0 = time.monotonic(), cpu_seconds(pid)
+    while True:
+        into.append((round(time.monotonic() - t0, 1), round(cpu_seconds(pid) - c0, 2),
+                     socket_fds(pid)))  # fmt: skip
+        await asyncio.sleep(2)
+
+
+def cost_by_thousand(growth: list[tuple[float, float, int]]) -> list[float]:
+    """Server CPU ms per socket opened, for each further thousand sockets: does a socket
+    cost more to open when many are already open?"""
+    out: list[float] = []
+    if not growth:
+        return out
+    base = growth[0][2]
+    last_cpu, mark = growth[0][1], 1000
+    for _, cpu, fds in growth:
+        if fds - base >= mark:
+            out.append(round((cpu - last_cpu) * 1000 / 1000, 2))
+            last_cpu, mark = cpu, mark + 1000
+    return out
 
 
 def fmt_ms(s: dict[str, float]) -> str:
@@ -498,6 +539,14 @@ async def push_probe(
     out = summary_ms(push)
     out["sent"] = n
     out["refused"] = sum(1 for x in answers if not (isinstance(x, dict) and x["type"] == "ack"))
+    out["agent_send_ack"] = summary_ms([x["rtt"] for x in answers if isinstance(x, dict)])
+    per_round = len(routed) or 1
+    out["agent_send_ack_p50_by_round"] = [
+        round(summary_ms([x["rtt"] for x in answers[r * per_round : (r + 1) * per_round]
+                          if isinstance(x, dict)])["p50"], 1)
+        for r in range(a.push_rounds)
+    ]  # fmt: skip
+    out["client_loop_lag"] = await on_all(gens, "lag")
     return out
 
 
@@ -553,6 +602,8 @@ async def storm(
 
     async def agent_after(driver: Driver, convs: list[int]) -> None:
         agents_back.append(await driver.connect(60) - t_listen)
+        # The workbench watches its open conversations again after a reconnect.
+        await driver.watch(driver.watching)
         for c in convs:
             try:
                 agent_acks[c] = await driver.send(c, f"after-{c}", "right after the restart")
@@ -588,19 +639,27 @@ async def storm(
             for b, kind in zip(r["back"], r["kinds"], strict=True)
             if b is not None and kind != "talking"
         ]
-    lost_deliveries = 0
+    lost_deliveries = 0  # stored, but not held by a customer who is back
+    talking_not_back = 0
     held_late: list[float] = []
     for r in results:
         for t in r["talking"]:
+            if t["back"] is None:
+                talking_not_back += 1
+                continue
             rows = stored[t["conversation"]]
             held = {int(k): v for k, v in t["held"].items()}
             missing = {s for s, _ in rows} - set(held)
             lost_deliveries += len(missing)
-            if not missing and t["back"] is not None:
+            if not missing:
                 held_late.append(max([t["back"], *(held[s] for s, _ in rows)]) - t_listen)
     caught += held_late
-    sent_cids = [f"after-{c}" for c in after] + [x for r in results for t in r["talking"]
-                                                 for x in t["down_sent"]]  # fmt: skip
+    # Sends the server acknowledged: they must be stored (a queued send of a customer who
+    # is not back yet was never received: it is counted as still queued, not lost).
+    sent_cids = [c for c, v in ((f"after-{c}", agent_acks.get(c, {})) for c in after)
+                 if v.get("type") == "ack"]  # fmt: skip
+    sent_cids += [x for r in results for t in r["talking"] for x in t["down_sent"]
+                  if x in t["acked"]]  # fmt: skip
     stored_cids: dict[str, int] = {}
     for rows in stored.values():
         for _, cid in rows:
@@ -643,7 +702,13 @@ async def storm(
         "lost_sends": lost_sends,
         "doubled_stored": doubled,
         "wire_duplicates": sum(r["wire_dups"] for r in results),
-        "unacked_left": sum(len(t["outbox"]) for r in results for t in r["talking"]),
+        "unacked_left": sum(
+            len(t["outbox"]) for r in results for t in r["talking"] if t["back"] is not None
+        ),
+        "queued_in_clients_not_back": sum(
+            len(t["outbox"]) for r in results for t in r["talking"] if t["back"] is None
+        ),
+        "talking_not_back": talking_not_back,
         "denied": sum(r["denied"] for r in results),
         "connect_attempts_failed": sum(r["failures"] for r in results),
         "connect_failures": [r["connect_failures"] for r in results],
@@ -676,23 +741,26 @@ async def dead_sockets(
     timeout: float,
 ) -> dict[str, Any]:
     """SIGSTOP one load process: its sockets stop answering pings (the kernel still ACKs,
-    like a frozen tab or a phone gone to sleep behind a NAT). The server's socket count is
-    read every 0.25 s until those are gone, or interval + timeout + 15 s."""
+    like a frozen tab or a phone asleep behind a NAT). Every 0.25 s the server's established
+    connections to that process's ports are counted (so clients still reconnecting from
+    the storm do not blur it), until none is left or interval + timeout + 15 s."""
     victim = gens[-1]
-    live = (await victim.call("live"))["live"]
     hello_task = asyncio.ensure_future(no_hello(ws_base, http, a.no_hello, a.no_hello_wait))
     await asyncio.sleep(1)
-    fds0, est0, mem0 = socket_fds(server.pid), established(port), memory_kb(server.pid)
-    t0 = time.monotonic()
     os.kill(victim.proc.pid, signal.SIGSTOP)
+    t0 = time.monotonic()
     victim.stopped = True
-    log(f"dead sockets: SIGSTOP to a load process holding {live:,} sockets")
+    ports = client_ports(victim.proc.pid, port)
+    live = established_with(port, ports)
+    fds0, mem0 = socket_fds(server.pid), memory_kb(server.pid)
+    log(f"dead sockets: SIGSTOP to a load process holding {live:,} established sockets")
     limit = interval + timeout + 15
     timeline: list[tuple[float, int]] = []
     marks: dict[str, float] = {}
-    while time.monotonic() - t0 < limit:
+    gone = 0
+    while time.monotonic() - t0 < limit and live:
         await asyncio.sleep(0.25)
-        gone = fds0 - socket_fds(server.pid)
+        gone = live - established_with(port, ports)
         now = time.monotonic() - t0
         timeline.append((round(now, 2), gone))
         for label, share in (("first", 1 / live), ("half", 0.5), ("p99", 0.99), ("all", 1.0)):
@@ -700,8 +768,7 @@ async def dead_sockets(
                 marks[label] = now
         if gone >= live:
             break
-    gone = fds0 - socket_fds(server.pid)
-    mem1 = memory_kb(server.pid)
+    fds1, mem1 = socket_fds(server.pid), memory_kb(server.pid)
     victim.kill()
     hello = await hello_task
     out = {
@@ -714,10 +781,8 @@ async def dead_sockets(
         "half_s": marks.get("half", math.nan),
         "p99_s": marks.get("p99", math.nan),
         "all_s": marks.get("all", math.nan),
-        "established_before": est0,
-        "established_after": established(port),
-        "rss_before_kb": mem0["rss"],
-        "rss_after_kb": mem1["rss"],
+        "server_socket_fds_before_after": [fds0, fds1],
+        "rss_before_after_kb": [mem0["rss"], mem1["rss"]],
         "timeline": timeline[::4],
         "no_hello": hello,
     }
@@ -734,7 +799,7 @@ async def run(a: argparse.Namespace, gens: list[Loadgen]) -> dict[str, Any]:
     flags = procfile_web_flags()
     report: dict[str, Any] = {"server_flags": flags, "load_start": loadavg()}
     log(f"uvicorn flags from the Procfile: {' '.join(flags)} (1 process, 127.0.0.1)")
-    if a.echo:
+    if "echo" in a.phases:
         report["echo"] = await echo_baseline(a, gens, flags)
         report["load_after_echo"] = loadavg()
     with contextlib.suppress(Exception):

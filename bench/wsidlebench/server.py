@@ -189,6 +189,40 @@ def established(port: int) -> int:
     return n
 
 
+def _tcp_table() -> list[list[str]]:
+    rows: list[list[str]] = []
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            rows += [line.split() for line in Path(name).read_text().splitlines()[1:]]
+    return rows
+
+
+def _port(address: str) -> int:
+    return int(address.rsplit(":", 1)[1], 16)
+
+
+def client_ports(pid: int, server_port: int) -> set[int]:
+    """The local ports of `pid`'s TCP connections to `server_port` (its sockets' inodes
+    looked up in /proc/net/tcp)."""
+    inodes = set()
+    with contextlib.suppress(OSError):
+        for fd in os.scandir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                link = os.readlink(fd.path)
+                if link.startswith("socket:["):
+                    inodes.add(link[8:-1])
+    return {_port(r[1]) for r in _tcp_table() if r[9] in inodes and _port(r[2]) == server_port}
+
+
+def established_with(server_port: int, ports: set[int]) -> int:
+    """The server's established connections whose peer is one of `ports`."""
+    return sum(
+        1
+        for r in _tcp_table()
+        if r[3] == "01" and _port(r[1]) == server_port and _port(r[2]) in ports
+    )
+
+
 def listen_drops() -> dict[str, int]:
     """The kernel's ListenOverflows / ListenDrops counters (accept queue full, SYN dropped)."""
     lines = Path("/proc/net/netstat").read_text().splitlines()
