@@ -18,4 +18,6 @@ RUN DJANGO_SECRET_KEY=build-only-$(python -c 'import secrets;print(secrets.token
 RUN useradd --system --uid 1000 kefu && mkdir -p /app/var/media && chown -R kefu /app/var
 USER kefu
 EXPOSE 8000
-CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--lifespan", "off", "--proxy-headers", "--ws-max-size", "65536", "--ws-per-message-deflate", "false"]
+# The Procfile's web flags (its comment says why: 1 MiB frames, a ping every 20 s, dead
+# sockets closed 20 s after an unanswered ping). docker-compose.yml runs this command.
+CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--lifespan", "off", "--proxy-headers", "--ws-max-size", "1048576", "--ws-ping-interval", "20", "--ws-ping-timeout", "20", "--ws-per-message-deflate", "false"]

@@ -200,8 +200,10 @@ def server_process(
     cwd: Path,
     log: Path,
     start_timeout: float = 60,
+    nofile: int | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Start a server in its own process group, wait for its port, always stop it."""
+    """Start a server in its own process group, wait for its port, always stop it.
+    `nofile`: the open-file limit set in the child before it execs (see nofile_preexec)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as out:
         proc = subprocess.Popen(
@@ -211,6 +213,7 @@ def server_process(
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=nofile_preexec(nofile) if nofile else None,
         )
         try:
             wait_for_port(port, start_timeout, proc)
@@ -288,14 +291,29 @@ def uvicorn_cmd(app: str, port: int, *extra: str, app_dir: Path | None = None) -
 
 
 def raise_nofile(want: int) -> int:
-    """Raise this process's open-file limit towards `want` (up to the hard limit)."""
+    """Raise this process's open-file limit towards `want`: the hard limit too when the
+    process may (root, CAP_SYS_RESOURCE), else up to the hard limit. Returns the soft limit."""
     import resource
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < want:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, want))
+            soft, hard = want, want
     target = want if hard == resource.RLIM_INFINITY else min(want, hard)
     if soft < target:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def nofile_preexec(want: int) -> Any:
+    """A subprocess preexec_fn: the child raises its own open-file limit (raise_nofile)
+    before it execs, whatever the parent's limit is."""
+
+    def preexec() -> None:
+        raise_nofile(want)
+
+    return preexec
 
 
 class KefuStack:
@@ -303,7 +321,14 @@ class KefuStack:
     its own Postgres database and Redis db, the server as the Procfile starts it (uvicorn
     config.asgi:application), one worker. Shared by the ticket and chat benchmarks."""
 
-    def __init__(self, dbname: str, redis_url: str, *, log_name: str) -> None:
+    def __init__(
+        self,
+        dbname: str,
+        redis_url: str,
+        *,
+        log_name: str,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.dbname = dbname
         self.redis_url = redis_url
         self.log = VAR / log_name
@@ -329,6 +354,8 @@ class KefuStack:
             "KEFU_RATE_LIMITS_ENABLED": "false",
         }
         self.env.pop("DJANGO_SECRET_KEY", None)
+        # A benchmark's own settings (e.g. limits to lift); also `stack.env.update(...)`.
+        self.env.update(extra_env or {})
 
     def manage(self, *args: str) -> None:
         subprocess.run([str(self.python), "manage.py", *args], env=self.env, cwd=ROOT, check=True)
@@ -341,6 +368,8 @@ class KefuStack:
         self.manage("collectstatic", "--no-input", "-v", "0")
         self.manage("seed_demo")
 
-    def serve(self, port: int, *extra: str) -> contextlib.AbstractContextManager[Any]:
+    def serve(
+        self, port: int, *extra: str, nofile: int | None = None
+    ) -> contextlib.AbstractContextManager[Any]:
         cmd = uvicorn_cmd("config.asgi:application", port, *extra)
-        return server_process(cmd, port=port, env=self.env, cwd=ROOT, log=self.log)
+        return server_process(cmd, port=port, env=self.env, cwd=ROOT, log=self.log, nofile=nofile)

@@ -13,6 +13,7 @@ Configured from the environment (no Django project needed):
   BENCH_REDIS_URL             default redis://127.0.0.1:6379/7
   BENCH_REDIS_MAX_CONNECTIONS redis-py async pool size (its default caps at 100)
   BENCH_LAYER_CAPACITY        RedisChannelLayer per-channel capacity (its default is 100)
+  BENCH_PREFIX                the channel layer prefix (default bench-echo)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ LAYERS = {
     "core": "channels_redis.core.RedisChannelLayer",
 }
 LAYER = os.environ.get("BENCH_LAYER", "pubsub")
+PREFIX = os.environ.get("BENCH_PREFIX", "bench-echo")
 if LAYER not in LAYERS:
     raise SystemExit(f"BENCH_LAYER must be one of {', '.join(LAYERS)}, got {LAYER!r}")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
@@ -34,7 +36,7 @@ MAX_CONNECTIONS = int(os.environ.get("BENCH_REDIS_MAX_CONNECTIONS", "1000"))
 
 layer_config: dict[str, object] = {
     "hosts": [{"address": REDIS_URL, "max_connections": MAX_CONNECTIONS}],
-    "prefix": "bench-echo",
+    "prefix": PREFIX,
 }
 if LAYER == "core":
     layer_config["capacity"] = int(os.environ.get("BENCH_LAYER_CAPACITY", "100"))

@@ -68,7 +68,7 @@ def ws_connect(url: str, **kw: Any) -> Any:
 def ws_server_flags(ws_ping: float) -> list[str]:
     """uvicorn's flags for a websocket server under test: uvloop, the websockets
     implementation, no per-message deflate (it roughly doubles the memory per connection),
-    a deep accept backlog, and uvicorn's own ping interval."""
+    the Procfile's 1 MiB frame cap, a deep accept backlog, and uvicorn's own ping interval."""
     return [
         "--loop",
         "uvloop",
@@ -76,6 +76,8 @@ def ws_server_flags(ws_ping: float) -> list[str]:
         "websockets",
         "--ws-per-message-deflate",
         "false",
+        "--ws-max-size",
+        "1048576",
         "--backlog",
         "4096",
         "--ws-ping-interval",

@@ -55,10 +55,16 @@ class Command(BaseCommand):
 
         if settings.KEFU_INPROCESS_BEAT or settings.CELERY_TASK_ALWAYS_EAGER:
             InProcessBeat().start()
+        # The Procfile's websocket flags (its comment says why): frames up to 1 MiB reach
+        # the app (which refuses anything over 16 KiB with an error frame), a ping every
+        # 20 s, and a socket that does not answer within 20 s is closed.
         uvicorn.run(
             "config.asgi:application",
             host=options["host"],
             port=options["port"],
             lifespan="off",
             log_level="info",
+            ws_max_size=1024 * 1024,
+            ws_ping_interval=20,
+            ws_ping_timeout=20,
         )
