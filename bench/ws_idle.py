@@ -56,7 +56,7 @@ def parse_args() -> argparse.Namespace:
     add("--agents", type=int, default=50, help="agents signed in (their tabs share N's agent part)")
     add("--conversations", type=int, default=200,
         help="customers who start a conversation (pushes, storm checks)")  # fmt: skip
-    add("--procs", type=int, default=2, help="load generator processes (>= 2 for dead sockets)")
+    add("--procs", type=int, default=2, help="load generator processes holding the N sockets")
     add("--connect-concurrency", type=int, default=100, help="sockets opening at a time, per proc")
     add("--session-concurrency", type=int, default=8, help="HTTP connections per proc for sessions")
     add("--reuse-visitors", action=argparse.BooleanOptionalAction, default=True,
@@ -72,6 +72,8 @@ def parse_args() -> argparse.Namespace:
     add("--storm-timeout", type=float, default=120, help="seconds to wait for every client")
     add("--min-delay", type=float, default=1.0, help="reconnect backoff floor (socket.js: 1 s)")
     add("--max-delay", type=float, default=15.0, help="reconnect backoff cap (socket.js: 15 s)")
+    add("--dead-sockets", type=int, default=1000,
+        help="customers of the dead-socket test (one more load process, then SIGSTOP)")  # fmt: skip
     add("--no-hello", type=int, default=20, help="visitor sockets that never say hello")
     add("--no-hello-wait", type=float, default=30, help="seconds to watch them")
     add("--settle", type=float, default=5, help="quiet seconds before a memory reading")
@@ -86,6 +88,9 @@ def parse_args() -> argparse.Namespace:
     add("--server-env", type=env_pair, action="append", default=[], metavar="NAME=VALUE",
         help="extra environment for the Kefu server (e.g. to lift KEFU_RATE_* limits)")  # fmt: skip
     add("--db-threads", type=int, default=4, help="KEFU_CHAT_DB_THREADS")
+    add("--kefu-app", default="config.asgi:application",
+        help="the ASGI app served (e.g. a wrapper adding diagnostics)")  # fmt: skip
+    add("--kefu-app-dir", default="", help="where --kefu-app is imported from")
     add("--redis-url", default="redis://127.0.0.1:6379/5")
     add("--kefu-db", default="kefu_bench_wsidle")
     add("--ports", default="", help="port range for the servers, e.g. 8400-8499 (the default)")
@@ -106,7 +111,7 @@ def main() -> None:
     if nofile < per_proc:
         sys.exit(f"open-file limit {nofile} is too low for {per_proc} sockets per load process")
     # Forked before anything else runs: no threads, no event loop yet.
-    gens = start_loadgens(max(1, a.procs), a.client_nofile)
+    gens = start_loadgens(max(1, a.procs) + ("dead" in a.phases), a.client_nofile)
     started = time.monotonic()
     report: dict[str, Any] = {"machine": machine_line(), "args": vars(a)}
     log(report["machine"])

@@ -6,6 +6,7 @@ apps own their own consumers; every route sits behind the Origin check
 reads them (core/body_limit.py).
 """
 
+import gc
 import os
 import warnings
 
@@ -42,3 +43,14 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# Thousands of open websockets are hundreds of thousands of long-lived objects. With
+# CPython's default thresholds a full collection ran every 10-40 s and stopped the event
+# loop for 0.3-5.7 s at 10,000 sockets (every push, ack and ping waited). The objects of
+# startup are frozen out of the collector, and young collections run every 50,000
+# allocations instead of 700, so short-lived objects die young instead of being promoted:
+# 1 full collection (0.1 s) instead of 21 in two otherwise equal bench/ws_idle.py runs,
+# push p99 702 -> 48 ms (bench/README.md, "bench/ws_idle.py").
+gc.collect()
+gc.freeze()
+gc.set_threshold(50_000, 20, 10)

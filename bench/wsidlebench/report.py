@@ -96,7 +96,12 @@ def rows(report: dict[str, Any]) -> list[list[Any]]:
         if s["all_caught_up"]:
             caught = f"{fmt(s['caught_up_max_s'])} s"
         else:
-            caught = f"not all: {s['left']} left after {fmt(s['caught_up_max_s_partial'])} s"
+            caught = f"not all: {s['left']:,} left after {fmt(s['wait_ended_after_listen_s'])} s"
+            if s.get("all_back_estimate_s"):
+                caught += (
+                    f" ({s['back_per_s']:.0f} back/s: all in ~{s['all_back_estimate_s']:.0f} s, "
+                    "estimated)"
+                )
         add(
             "storm: listening -> every client back and caught up",
             caught,

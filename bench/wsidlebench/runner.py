@@ -13,6 +13,7 @@ import os
 import signal
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -204,13 +205,20 @@ def cached_tokens(kefu: KefuSide) -> list[str]:
 
 
 async def sessions(
-    a: argparse.Namespace, gens: list[Loadgen], kefu: KefuSide, mix: Mix, port: int
+    a: argparse.Namespace,
+    gens: list[Loadgen],
+    kefu: KefuSide,
+    mix: Mix,
+    port: int,
+    victim: Loadgen | None,
 ) -> dict[str, Any]:
     """Visitor tokens: fresh ones for the customers who will talk, first in each load
-    process; for the idle ones, tokens of an earlier run (--reuse-visitors; never used for
-    a conversation) topped up with new ones."""
+    process; for the idle ones (and the dead-socket test's), tokens of an earlier run
+    (--reuse-visitors; never used for a conversation) topped up with new ones."""
     talking = split(mix.talking, len(gens))
     idle = split(mix.customers - mix.talking, len(gens))
+    if victim is not None:
+        gens, talking, idle = [*gens, victim], [*talking, 0], [*idle, a.dead_sockets]
     reuse = cached_tokens(kefu) if a.reuse_visitors else []
     t0 = time.monotonic()
     fresh = await on_all(
@@ -237,7 +245,9 @@ async def sessions(
     idle_tokens = [
         t for r in await on_all(gens, "idle_tokens", per=[{"skip": n} for n in talking]) for t in r
     ]
-    TOKENS.write_text(json.dumps({"db": kefu.dbname, "tokens": idle_tokens}))
+    # Kept for the next run: every idle visitor known so far (a smaller run keeps the rest).
+    keep = list(dict.fromkeys(idle_tokens + cached_tokens(kefu)))
+    TOKENS.write_text(json.dumps({"db": kefu.dbname, "tokens": keep}))
     statuses: dict[str, int] = {}
     for r in fresh + new:
         for k, v in r["statuses"].items():
@@ -308,7 +318,11 @@ async def no_hello(ws_base: str, origin: str, n: int, wait: float) -> dict[str, 
 
 
 async def kefu_run(
-    a: argparse.Namespace, gens: list[Loadgen], flags: list[str], budget: Budget
+    a: argparse.Namespace,
+    gens: list[Loadgen],
+    victim: Loadgen | None,
+    flags: list[str],
+    budget: Budget,
 ) -> dict[str, Any]:
     mix = Mix.from_args(a)
     out: dict[str, Any] = {"mix": mix.describe()}
@@ -326,12 +340,13 @@ async def kefu_run(
     port = pick_port(a.port_range)
     http, ws_base = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}"
     server = Server(
-        "config.asgi:application",
+        a.kefu_app,
         port,
         flags,
         env=kefu.stack.env,
         log=VAR / "ws-idle-kefu-server.log",
         nofile=a.server_nofile,
+        app_dir=Path(a.kefu_app_dir) if a.kefu_app_dir else None,
     )
     server.start()
     try:
@@ -342,7 +357,7 @@ async def kefu_run(
         logins = asyncio.ensure_future(
             asyncio.to_thread(kefu.login_all, http, usernames, a.login_threads)
         )
-        out["sessions"] = await sessions(a, gens, kefu, mix, port)
+        out["sessions"] = await sessions(a, gens, kefu, mix, port, victim)
         t = time.monotonic()
         cookies = await logins
         out["logins_wait_s"] = time.monotonic() - t
@@ -453,32 +468,34 @@ async def kefu_run(
                 f"send->own message {fmt_ms(out['send_echo'])}")  # fmt: skip
         out["before_storm"] = await compare_held(kefu, gens, conversations)
 
-        # 4. Restart storm.
+        # 4. Dead sockets: another load process opens --dead-sockets more customers, then
+        # stops answering (SIGSTOP); on a calm server, before the storm.
+        interval = float(flag_value(flags, "--ws-ping-interval", "20"))
+        timeout = float(flag_value(flags, "--ws-ping-timeout", "20"))
+        if victim is not None and budget.fits(interval + timeout + 60):
+            out["dead"] = await dead_sockets(
+                a, victim, server, port, ws_base, http, interval, timeout
+            )
+        elif victim is not None:
+            out["dead"] = {"skipped": "time budget"}
+
+        # 5. Restart storm (under the N sockets).
         if "storm" not in a.phases:
             pass
-        elif budget.fits(a.storm_timeout + 30):
+        elif budget.fits(60):
+            # What the budget leaves (a wait cut short says so in the table).
+            a.storm_timeout = min(a.storm_timeout, budget.left() - 30)
             out["storm"] = await storm(a, gens, server, kefu, drivers, routed, holders, names)
             out["memory"]["after_storm_kb"] = memory_kb(server.pid)
         else:
             out["storm"] = {"skipped": "time budget"}
 
-        # 5. Dead sockets: a load process stops answering (SIGSTOP).
-        interval = float(flag_value(flags, "--ws-ping-interval", "20"))
-        timeout = float(flag_value(flags, "--ws-ping-timeout", "20"))
-        if "dead" not in a.phases:
-            pass
-        elif len(gens) > 1 and budget.fits(interval + timeout + 20):
-            out["dead"] = await dead_sockets(
-                a, gens, server, port, ws_base, http, interval, timeout
-            )
-        else:
-            out["dead"] = {"skipped": "time budget" if len(gens) > 1 else "needs --procs >= 2"}
         for d in drivers.values():
             await d.close()
         out["server_log_tail"] = server.log.read_text()[-1500:]
         return out
     finally:
-        for g in gens:
+        for g in [*gens, *([victim] if victim else [])]:
             g.kill()
         server.stop()
 
@@ -719,7 +736,15 @@ async def storm(
         "listen_overflows": drops1["ListenOverflows"] - drops0["ListenOverflows"],
         "listen_drops": drops1["ListenDrops"] - drops0["ListenDrops"],
         "back_timeline_s": [round(percentile(back, p), 2) for p in (10, 25, 50, 75, 90, 99, 100)],
+        "client_loop_lag": await on_all(gens, "lag"),
     }
+    # How fast the server took clients back (between the 10th and 90th percentile), and
+    # what that rate means for all of them when the wait ran out first (an estimate).
+    if len(back) >= 20:
+        lo, hi = percentile(back, 10), percentile(back, 90)
+        rate = 0.8 * len(back) / (hi - lo) if hi > lo else math.nan
+        out["back_per_s"] = rate
+        out["all_back_estimate_s"] = lo + (out["sockets"] - 0.1 * len(back)) / rate
     log(
         f"storm: {out['back']:,}/{out['sockets']:,} back, p50 {out['back_p50_s']:.1f} s, max "
         f"{out['back_max_s']:.1f} s after listening; caught up max "
@@ -732,7 +757,7 @@ async def storm(
 
 async def dead_sockets(
     a: argparse.Namespace,
-    gens: list[Loadgen],
+    victim: Loadgen,
     server: Server,
     port: int,
     ws_base: str,
@@ -740,13 +765,23 @@ async def dead_sockets(
     interval: float,
     timeout: float,
 ) -> dict[str, Any]:
-    """SIGSTOP one load process: its sockets stop answering pings (the kernel still ACKs,
-    like a frozen tab or a phone asleep behind a NAT). Every 0.25 s the server's established
-    connections to that process's ports are counted (so clients still reconnecting from
-    the storm do not blur it), until none is left or interval + timeout + 15 s."""
-    victim = gens[-1]
+    """A load process of its own opens --dead-sockets customers (hello), then is SIGSTOPped:
+    its sockets stop answering pings (the kernel still ACKs, like a frozen tab or a phone
+    asleep behind a NAT). Every 0.25 s the server's established connections to that
+    process's ports are counted, until none is left or interval + timeout + 15 s."""
+    opened = await victim.call(
+        "open",
+        ws_base=ws_base,
+        origin=http,
+        cookies=[],
+        conversations=0,
+        concurrency=a.connect_concurrency,
+        backoff={"min_delay": a.min_delay, "max_delay": a.max_delay},
+        open_timeout=a.client_open_timeout,
+        timeout=120,
+    )
     hello_task = asyncio.ensure_future(no_hello(ws_base, http, a.no_hello, a.no_hello_wait))
-    await asyncio.sleep(1)
+    await asyncio.sleep(3)
     os.kill(victim.proc.pid, signal.SIGSTOP)
     t0 = time.monotonic()
     victim.stopped = True
@@ -772,6 +807,8 @@ async def dead_sockets(
     victim.kill()
     hello = await hello_task
     out = {
+        "opened": opened["customers"],
+        "open_s": opened["s"],
         "sockets_stopped": live,
         "ping_interval_s": interval,
         "ping_timeout_s": timeout,
@@ -795,6 +832,10 @@ async def dead_sockets(
 
 
 async def run(a: argparse.Namespace, gens: list[Loadgen]) -> dict[str, Any]:
+    """`gens`: the load processes; with the dead-socket phase the last one is its own."""
+    victim = gens[-1] if "dead" in a.phases else None
+    if victim is not None:
+        gens = gens[:-1]
     budget = Budget(a.budget)
     flags = procfile_web_flags()
     report: dict[str, Any] = {"server_flags": flags, "load_start": loadavg()}
@@ -804,6 +845,6 @@ async def run(a: argparse.Namespace, gens: list[Loadgen]) -> dict[str, Any]:
         report["load_after_echo"] = loadavg()
     with contextlib.suppress(Exception):
         redis.Redis.from_url(a.redis_url).flushdb()
-    report["kefu"] = await kefu_run(a, gens, flags, budget)
+    report["kefu"] = await kefu_run(a, gens, victim, flags, budget)
     report["load_end"] = loadavg()
     return report
