@@ -20,8 +20,10 @@ from schemathesis.checks import not_a_server_error
 pytestmark = pytest.mark.django_db
 
 # Bounded for `make test`: a few examples per operation and a wall-clock cap for the lot.
+# The cap is a guard against a runaway, not a speed test: about 15 s on a quiet 2-core
+# machine, and 40 s ran out under a load average of 9 (other suites and benchmarks).
 EXAMPLES_PER_OPERATION = 10
-TIME_BUDGET_SECONDS = 40
+TIME_BUDGET_SECONDS = 150
 
 
 def test_schema_validates_without_warnings(tmp_path):
