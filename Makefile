@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint hooks up up-demo lock messages browsers pg-client clean help bench-tickets bench-chat
+.PHONY: demo test lint hooks up up-demo lock messages browsers pg-client clean help bench-tickets bench-chat bench-ws-idle
 
 help:
 	@echo "make demo   - run the self-contained demo on http://127.0.0.1:8000 (SQLite, no services)"
@@ -16,6 +16,7 @@ help:
 	@echo "make hooks - git pre-commit hooks: ruff check, ruff format --check, mypy (.pre-commit-config.yaml)"
 	@echo "make bench-tickets - ticket list at 1M tickets vs django-helpdesk (bench/README.md)"
 	@echo "make bench-chat - chat latency over websockets, echo floor (bench/README.md)"
+	@echo "make bench-ws-idle - 10,000 idle websockets on one web process: memory, pushes, restart storm"
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Kefu needs Python 3.11 (found %d.%d)" % sys.version_info[:2])'
@@ -77,6 +78,9 @@ bench-tickets: $(STAMP)
 
 bench-chat: $(STAMP)
 	$(PY) bench/chat_latency.py $(BENCH_ARGS)
+
+bench-ws-idle: $(STAMP)
+	$(PY) bench/ws_idle.py $(BENCH_ARGS)
 
 lock:
 	$(PYTHON) -m venv /tmp/kefu-lock && /tmp/kefu-lock/bin/pip install -q -e ".[dev]" && \

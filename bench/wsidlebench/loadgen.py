@@ -335,6 +335,9 @@ async def _serve(conn: Any, index: int) -> None:
 def _main(conn: Any, index: int, nofile: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the controller stops us
     raise_nofile(nofile)
+    # Thousands of long-lived connection objects: no multi-second full collections in the
+    # client while it measures the server (the same tuning as config/asgi.py).
+    gc.set_threshold(50_000, 20, 10)
     with contextlib.suppress(ImportError):
         import uvloop
 
