@@ -39,7 +39,10 @@
   function lastSeq(id) { return book.thread(id).lastSeq; }
   function send(frame) { return !!sock && sock.send(frame); }
   function watch(id) { conv(id).watched = true; send({ type: "watch", conversation_id: id, after_seq: lastSeq(id) }); }
+  var isLive = false;
   function catchUp() {
+    // Only while connected: offline, the reconnect's welcome catches up instead.
+    if (!isLive) return;
     listSoon();
     if (current) send({ type: "sync", conversation_id: current, after_seq: lastSeq(current) });
   }
@@ -101,7 +104,8 @@
         if (current) showHeader();
       });
   }
-  function listSoon() { clearTimeout(listTimer); listTimer = setTimeout(loadLists, 150); }
+  // A failed re-read keeps the lists shown; the next ring, reconnect or catch-up reads again.
+  function listSoon() { clearTimeout(listTimer); listTimer = setTimeout(function () { loadLists().catch(function () {}); }, 150); }
 
   // --- Conversation -------------------------------------------------------------------
   function drawMessage(m) {
@@ -292,6 +296,7 @@
   }
   function setLive(status) {
     var el = $("[data-live]"), live = status === "live";
+    isLive = live;
     el.textContent = live ? L.live : (status === "denied" ? L.denied : L.offline);
     el.classList.toggle("is-live", live);
   }
