@@ -202,7 +202,7 @@ class Driver:
                 waiter.set_exception(ConnectionError("agent socket closed"))
         self.waiting.clear()
 
-    async def watch(self, conversations: list[int]) -> None:
+    async def watch(self, conversations: list[int], timeout: float = 30) -> None:
         """`watch` each (after_seq: everything; the answer is read and dropped)."""
         assert self.ws is not None
         for conversation in conversations:
@@ -210,12 +210,14 @@ class Driver:
             self.waiting[f"watch-{conversation}"] = waiter
             frame = {"type": "watch", "conversation_id": conversation, "after_seq": 0}
             await self.ws.send(json.dumps(frame))
-            await asyncio.wait_for(waiter, 30)
+            await asyncio.wait_for(waiter, timeout)
             if conversation not in self.watching:
                 self.watching.append(conversation)
 
-    async def send(self, conversation: int, client_id: str, text: str) -> dict[str, Any]:
-        """`send` and its answer (ack or error frame)."""
+    async def send(
+        self, conversation: int, client_id: str, text: str, timeout: float = 30
+    ) -> dict[str, Any]:
+        """`send` and its answer (ack or error frame) within `timeout` s."""
         assert self.ws is not None
         waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self.waiting[client_id] = waiter
@@ -224,7 +226,7 @@ class Driver:
         t0 = time.monotonic()
         frame["text"] = f"push at {t0!r}" if client_id.startswith("push-") else text
         await self.ws.send(json.dumps(frame))
-        answer = await asyncio.wait_for(waiter, 30)
+        answer = await asyncio.wait_for(waiter, timeout)
         return {**answer, "rtt": time.monotonic() - t0}
 
     async def close(self) -> None:

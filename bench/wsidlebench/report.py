@@ -110,8 +110,9 @@ def rows(report: dict[str, Any]) -> list[list[Any]]:
         )
         lost = s["lost_deliveries"] + len(s["lost_sends"]) + s["unacked_left"]
         add(
-            f"storm: lost / doubled ({s['sent_while_down']} sent while down, "
-            f"{s['agent_sends_acked']} agent sends after restart)",
+            f"storm: lost / doubled ({s['sent_while_down']} sent while down, agents' sends "
+            f"after the restart: {s['agent_sends_acked']} of {s['agent_sends_after_restart']} "
+            "acked in time)",
             f"{lost} / {s['doubled_stored']}",
             target="0 / 0",
             ok=lost == 0 and s["doubled_stored"] == 0,

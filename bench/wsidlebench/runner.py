@@ -617,13 +617,24 @@ async def storm(
     agent_acks: dict[int, Any] = {}
     agents_back: list[float] = []
 
+    # An agent's answer may wait behind thousands of hellos: it is given the storm's time
+    # (the workbench keeps a message until it is acknowledged).
+    patience = a.storm_timeout
+
     async def agent_after(driver: Driver, convs: list[int]) -> None:
-        agents_back.append(await driver.connect(60) - t_listen)
-        # The workbench watches its open conversations again after a reconnect.
-        await driver.watch(driver.watching)
+        try:
+            agents_back.append(await driver.connect(patience) - t_listen)
+            # The workbench watches its open conversations again after a reconnect.
+            await driver.watch(driver.watching, patience)
+        except Exception as exc:
+            for c in convs:
+                agent_acks[c] = {"type": "exception", "error": f"reconnect/watch: {exc!r}"}
+            return
         for c in convs:
             try:
-                agent_acks[c] = await driver.send(c, f"after-{c}", "right after the restart")
+                agent_acks[c] = await driver.send(
+                    c, f"after-{c}", "right after the restart", patience
+                )
             except Exception as exc:
                 agent_acks[c] = {"type": "exception", "error": repr(exc)}
 
@@ -710,6 +721,9 @@ async def storm(
         "agent_sends_after_restart": len(after),
         "agent_sends_acked": sum(1 for v in agent_acks.values() if v.get("type") == "ack"),
         "agent_sends_refused": {c: v for c, v in agent_acks.items() if v.get("type") != "ack"},
+        "agent_ack_after_listen_s": sorted(
+            round(v["rtt"], 2) for v in agent_acks.values() if v.get("type") == "ack"
+        )[-3:],
         "driver_agents_back_max_s": max(agents_back, default=math.nan),
         "agent_sends_acked_after_listen_s": t_agents_done - t_listen,
         "server_cpu_s": storm_cpu,
